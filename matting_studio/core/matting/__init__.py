@@ -1,0 +1,16 @@
+"""Alpha matting backends behind one interface, plus a small registry.
+
+A backend is a function ``solve(image, trimap, *, progress, cancel) -> alpha`` where ``image``
+is float64 (h, w, 3) in 0..1, ``trimap`` uint8 (h, w) with 0/128/255, and ``alpha`` float32
+(h, w) in 0..1 equal to the trimap on known pixels. Use :func:`solve_alpha`, which checks
+inputs, handles trivial and tiny cases and dispatches to the registered backend.
+"""
+
+from __future__ import annotations
+
+from .registry import BACKENDS, DEFAULT_BACKEND, backend_names, register, solve_alpha
+
+from . import cf as _cf  # noqa: F401,E402  (registers "cf")
+from . import knn as _knn  # noqa: F401,E402  (registers "knn")
+
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "backend_names", "register", "solve_alpha"]

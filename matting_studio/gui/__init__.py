@@ -1,0 +1,1 @@
+"""Qt editor: a thin layer over :mod:`matting_studio.core`."""

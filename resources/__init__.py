@@ -1,0 +1,1 @@
+"""Bundled resources (icons, sample photo). Shipped as ``matting_studio.resources``."""
