@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -101,6 +102,43 @@ def _resolve_outputs(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     return [out]
 
 
+def _say(bar: ProgressBar | None, text: str) -> None:
+    if bar:
+        bar.message(text)
+    else:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _output_conflicts(inputs: Sequence[str], outputs: Sequence[Path],
+                      extra_outputs: Sequence[str | None], trimap: str | None) -> dict[int, str]:
+    """Index of input → reason, for inputs whose outputs would replace a file we must keep.
+
+    Never write over any input photo (not just the file's own), the user's trimap, or a
+    cut-out this same run already wrote (``a.jpg`` and ``a.png`` both give ``a_cutout.png``).
+    """
+    from .core.image_io import display_name, same_file
+
+    keep = [Path(i) for i in inputs] + ([Path(trimap)] if trimap else [])
+    conflicts: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for index, out in enumerate(outputs):
+        targets = [out] + [Path(x) for x in extra_outputs if x]
+        for t in targets:
+            for k in keep:
+                if same_file(t, k):
+                    conflicts[index] = (f"{display_name(t)} is an original input file; refusing to "
+                                        "overwrite it (choose another output name)")
+        try:
+            key = str(out.resolve())
+        except (OSError, RuntimeError):
+            key = str(out.absolute())
+        if index not in conflicts and key in seen:
+            conflicts[index] = (f"its cut-out {display_name(out)} would replace the one of "
+                                f"{display_name(inputs[seen[key]])}; process it separately")
+        seen.setdefault(key, index)
+    return conflicts
+
+
 def cutout_main(argv: Sequence[str]) -> int:
     parser = _cutout_parser()
     args = parser.parse_args(argv)
@@ -110,16 +148,19 @@ def cutout_main(argv: Sequence[str]) -> int:
         parser.error("--preset goes with --model")
     _setup_logging(args.verbose)
     outputs = _resolve_outputs(args, parser)
+
+    from .core.errors import Cancelled, MattingStudioError
+    from .core.image_io import display_name, load_grey, load_image
+
     for out in outputs:
         if out.parent and not out.parent.exists():
             try:
                 out.parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                print(f"matting-studio: cannot create folder {out.parent}: {e.strerror}", file=sys.stderr)
+                print(f"error: cannot create the folder {display_name(out.parent)}: "
+                      f"{e.strerror or e}", file=sys.stderr)
                 return EXIT_FAILED
 
-    from .core.errors import Cancelled, MattingStudioError
-    from .core.image_io import load_grey, load_image
     from .core.pipeline import PipelineSettings, export_result, run_cutout
     from .core.segmentation import get_model
     from .core.trimap import TrimapParams, normalize_trimap
@@ -132,32 +173,45 @@ def cutout_main(argv: Sequence[str]) -> int:
         try:  # load the model once, up front, so a bad --model fails before any work
             get_model(settings.model_path, settings.preset)
         except MattingStudioError as e:
-            print(f"matting-studio: {e}", file=sys.stderr)
+            hint = " (leave out --model to use the embedded model)" if args.model else ""
+            print(f"error: {e}{hint}", file=sys.stderr)
+            return EXIT_FAILED
+        except Exception as e:  # noqa: BLE001 - never a traceback on the command line
+            log.debug("model loading failed", exc_info=True)
+            print(f"error: the segmentation model could not be loaded ({type(e).__name__}: "
+                  f"{str(e)[:160]})", file=sys.stderr)
             return EXIT_FAILED
 
+    conflicts = _output_conflicts(args.inputs, outputs, [args.alpha_out, args.trimap_out],
+                                  args.trimap)
     bar = ProgressBar(len(args.inputs)) if not args.quiet else None
     failures = 0
     for index, (src, out) in enumerate(zip(args.inputs, outputs)):
-        name = Path(src).name
+        name = display_name(src)
         try:
+            if index in conflicts:
+                failures += 1
+                _say(bar, f"error: {name}: {conflicts[index]}")
+                continue
             image = load_image(src)
             user_trimap = None
             if args.trimap:
                 user_trimap = normalize_trimap(load_grey(args.trimap, "trimap"),
-                                               image.rgb.shape[:2], Path(args.trimap).name)
+                                               image.rgb.shape[:2], display_name(args.trimap))
 
             def progress(fraction: float, stage: str, _i=index, _n=name) -> None:
                 if bar:
                     bar.update(_i, fraction, f"{_n}: {stage}")
 
             result = run_cutout(image, settings, user_trimap=user_trimap, progress=progress)
+            # The file's own transparency caps the matte (docs/adr/0001-rgba-input.md).
+            result = dataclasses.replace(result, alpha=image.cap_alpha(result.alpha))
             written = export_result(image, result, out, args.alpha_out, args.trimap_out)
-            log.info("%s → %s", name, ", ".join(str(w) for w in written))
+            log.info("%s → %s", name, ", ".join(display_name(w) for w in written))
         except MattingStudioError as e:
             failures += 1
-            msg = str(e)
-            line = msg if msg.startswith(name) else f"{name}: {msg}"
-            (bar.message if bar else lambda t: print(t, file=sys.stderr))(f"error: {line}")
+            msg = " ".join(str(e).split("\n"))
+            _say(bar, f"error: {msg if msg.startswith(name) else f'{name}: {msg}'}")
         except (Cancelled, KeyboardInterrupt):
             if bar:
                 bar.close()
@@ -165,7 +219,13 @@ def cutout_main(argv: Sequence[str]) -> int:
             return 130
         except MemoryError:
             failures += 1
-            print(f"error: {name}: not enough memory to process this image", file=sys.stderr)
+            _say(bar, f"error: {name}: not enough memory to process this image")
+        except Exception as e:  # noqa: BLE001 - one line per file, never a traceback
+            failures += 1
+            log.debug("unexpected failure on %s", name, exc_info=True)
+            detail = " ".join(str(e).split())[:160]
+            _say(bar, f"error: {name}: unexpected problem ({type(e).__name__}: {detail}); "
+                      "please report it")
     if bar:
         bar.close()
     if failures:
@@ -179,6 +239,8 @@ def _setup_logging(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if verbose:  # our own debug lines (with the details of unexpected failures)
+        logging.getLogger("matting_studio").setLevel(logging.DEBUG)
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -219,6 +281,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("matting-studio: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001 - the last guard: one line, never a traceback
+        log.debug("unexpected failure", exc_info=True)
+        print(f"error: unexpected problem ({type(e).__name__}: {' '.join(str(e).split())[:160]})"
+              "; please report it (run with -v for details)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

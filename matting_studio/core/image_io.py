@@ -10,6 +10,7 @@ import errno
 import io
 import logging
 import os
+import stat
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -27,6 +28,19 @@ DEFAULT_MAX_PIXELS = 200_000_000
 """Largest image we decode (200 MP, beyond any current camera). Protects against decompression bombs."""
 
 SUPPORTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+SUPPORTED_TEXT = "JPEG, PNG, TIFF, WebP, BMP or GIF"
+
+PIL_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "BMP", "GIF")
+"""The only Pillow decoders we let near a file. Others (EPS runs Ghostscript, PSD, ICO, ...)
+are refused with a "not supported" message rather than half-supported."""
+
+MAX_FILE_BYTES = 4 << 30
+"""Files larger than this are refused before reading (no photo format needs more)."""
+
+RAW_SUFFIXES = frozenset(
+    ".3fr .arw .cr2 .cr3 .crw .dcr .dng .erf .iiq .k25 .kdc .mef .mos .mrw .nef .nrw .orf "
+    ".pef .raf .raw .rw2 .rwl .sr2 .srf .srw .x3f".split()
+)
 
 # Pillow's own bomb check would fire before ours with a less helpful message.
 Image.MAX_IMAGE_PIXELS = None
@@ -60,6 +74,16 @@ class LoadedImage:
         """(width, height) in pixels."""
         return self.rgb.shape[1], self.rgb.shape[0]
 
+    def cap_alpha(self, alpha: np.ndarray) -> np.ndarray:
+        """Limit a computed matte by the file's own alpha (see docs/adr/0001-rgba-input.md).
+
+        A cut-out is never more opaque than the source pixel was: ``min(alpha, source_alpha)``.
+        Idempotent; returns ``alpha`` unchanged for files without an alpha channel.
+        """
+        if self.source_alpha is None:
+            return alpha
+        return np.minimum(alpha, self.source_alpha).astype(np.float32, copy=False)
+
 
 def max_pixels() -> int:
     """Pixel limit, overridable with the ``MATTING_STUDIO_MAX_PIXELS`` environment variable."""
@@ -70,7 +94,10 @@ def max_pixels() -> int:
 
 
 def load_image(path: str | os.PathLike[str], limit: int | None = None) -> LoadedImage:
-    """Read an image file (JPEG, PNG 8/16-bit, TIFF, WebP, BMP, first frame of GIF).
+    """Read an image file (JPEG, PNG 8/16-bit, TIFF, WebP, BMP, first frame of GIF/WebP/APNG).
+
+    The file is only read, never modified. Images larger than ``limit`` pixels (default
+    :func:`max_pixels`) are refused from their header, before any pixel memory is allocated.
 
     Raises
     ------
@@ -78,9 +105,19 @@ def load_image(path: str | os.PathLike[str], limit: int | None = None) -> Loaded
         With a one-line message naming the file.
     """
     path = Path(path)
-    name = path.name or str(path)
+    name = display_name(path)
     data = _read_bytes(path, name)
     return decode_image(data, name=name, path=path, limit=limit)
+
+
+def display_name(path: str | os.PathLike[str]) -> str:
+    """The file name as shown in messages: one line, undecodable bytes and controls escaped."""
+    p = Path(path)
+    text = p.name or str(p)
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for c in text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    )
 
 
 def decode_image(
@@ -90,18 +127,30 @@ def decode_image(
     limit = max_pixels() if limit is None else limit
     if not data:
         raise ImageLoadError(f"{name}: the file is empty (0 bytes)")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            im = Image.open(io.BytesIO(data))
-    except UnidentifiedImageError:
+    suffix = path.suffix.lower() if path is not None else ""
+    kind = sniff_kind(data)
+    if suffix in RAW_SUFFIXES and kind not in ("JPEG", "PNG"):
         raise ImageLoadError(
-            f"{name}: not an image file Matting Studio can read "
-            "(supported: JPEG, PNG, TIFF, WebP, BMP, GIF)"
-        ) from None
-    except (OSError, ValueError, SyntaxError) as e:
-        raise ImageLoadError(f"{name}: the file is damaged or unreadable ({_short(e)})") from None
+            f"{name}: camera RAW files are not supported; export a JPEG, PNG or 16-bit TIFF "
+            "from your RAW converter and open that"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            im = Image.open(io.BytesIO(data), formats=PIL_FORMATS)
+        except UnidentifiedImageError:
+            raise ImageLoadError(_unidentified_message(name, data, kind)) from None
+        except MemoryError:
+            raise ImageLoadError(f"{name}: not enough memory to open this file") from None
+        except Exception as e:  # noqa: BLE001 - decoders raise anything on hostile bytes
+            log.debug("%s: open failed", name, exc_info=True)
+            raise ImageLoadError(_damaged_message(name, kind, e)) from None
+        with im:
+            return _decode_opened(im, data, name, path, limit)
 
+
+def _decode_opened(im: Image.Image, data: bytes, name: str, path: Path | None,
+                   limit: int) -> LoadedImage:
     w, h = im.size
     if w <= 0 or h <= 0:
         raise ImageLoadError(f"{name}: the image has no pixels ({w}×{h})")
@@ -112,24 +161,20 @@ def decode_image(
         )
     fmt = (im.format or "").upper()
     try:
-        if getattr(im, "n_frames", 1) > 1:
-            im.seek(0)
-        exif = im.getexif()
-        orientation = int(exif.get(_ORIENTATION_TAG, 1) or 1)
+        im.load()
+        exif = _safe_exif(im, name)
+        orientation = _orientation(exif)
         icc = im.info.get("icc_profile") or None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            im.load()
-        pixels, alpha, depth, icc = _pixels(im, data, fmt, icc)
+        pixels, alpha, depth, icc = _pixels(im, data, fmt, icc, name)
+        if pixels.shape[:2] != (h, w):
+            raise ValueError(f"decoded {pixels.shape[1]}×{pixels.shape[0]}, header says {w}×{h}")
     except ImageLoadError:
         raise
     except MemoryError:
         raise ImageLoadError(f"{name}: not enough memory to open this image ({w}×{h})") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as e:
-        msg = str(e)
-        if "truncated" in msg or "broken" in msg.lower() or isinstance(e, EOFError):
-            raise ImageLoadError(f"{name}: the file is truncated or damaged") from None
-        raise ImageLoadError(f"{name}: the file is damaged or unreadable ({_short(e)})") from None
+    except Exception as e:  # noqa: BLE001 - decoders raise anything on hostile bytes
+        log.debug("%s: decode failed", name, exc_info=True)
+        raise ImageLoadError(_damaged_message(name, fmt, e)) from None
 
     pixels = apply_orientation(pixels, orientation)
     if alpha is not None:
@@ -142,6 +187,9 @@ def decode_image(
         except Exception:  # noqa: BLE001 - malformed EXIF is dropped, not fatal
             log.warning("%s: EXIF block could not be re-encoded and will not be exported", name)
     rgb = np.ascontiguousarray(pixels, dtype=np.float32)
+    if not np.isfinite(rgb).all():  # float TIFFs may hold NaN / inf
+        rgb = np.nan_to_num(rgb, nan=0.0, posinf=1.0, neginf=0.0)
+    np.clip(rgb, 0.0, 1.0, out=rgb)
     log.info("loaded %s: %d×%d, %d-bit, %s", name, rgb.shape[1], rgb.shape[0], depth, fmt)
     return LoadedImage(
         rgb=rgb,
@@ -154,17 +202,141 @@ def decode_image(
     )
 
 
+def _safe_exif(im: Image.Image, name: str) -> Image.Exif:
+    try:
+        exif = im.getexif()
+        len(exif)
+        return exif
+    except Exception:  # noqa: BLE001 - a damaged EXIF block must not stop the photo
+        log.warning("%s: the EXIF block is damaged and is ignored", name)
+        return Image.Exif()
+
+
+def _orientation(exif: Image.Exif) -> int:
+    try:
+        value = exif.get(_ORIENTATION_TAG, 1)
+        if isinstance(value, (tuple, list)):
+            value = value[0] if value else 1
+        value = int(value or 1)
+    except Exception:  # noqa: BLE001
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+# Signatures of files people mistake for photos, to say what they are instead of "unreadable".
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\xff\xd8\xff", 0, "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", 0, "PNG"),
+    (b"GIF87a", 0, "GIF"),
+    (b"GIF89a", 0, "GIF"),
+    (b"II*\x00", 0, "TIFF"),
+    (b"MM\x00*", 0, "TIFF"),
+    (b"BM", 0, "BMP"),
+    (b"%PDF", 0, "a PDF document"),
+    (b"%!PS", 0, "a PostScript/EPS file"),
+    (b"\xc5\xd0\xd3\xc6", 0, "an EPS file"),
+    (b"8BPS", 0, "a Photoshop document (PSD)"),
+    (b"\x00\x00\x01\x00", 0, "an icon file (ICO)"),
+    (b"PK\x03\x04", 0, "a ZIP archive or office document"),
+    (b"\x1f\x8b", 0, "a gzip archive"),
+    (b"7z\xbc\xaf", 0, "a 7-Zip archive"),
+    (b"Rar!", 0, "a RAR archive"),
+    (b"\x7fELF", 0, "a program"),
+    (b"MZ", 0, "a Windows program"),
+    (b"\xff\x0a", 0, "a JPEG XL image"),
+    (b"\x00\x00\x00\x0cJXL ", 0, "a JPEG XL image"),
+    (b"\x00\x00\x00\x0cjP  ", 0, "a JPEG 2000 image"),
+    (b"\xff\x4f\xff\x51", 0, "a JPEG 2000 image"),
+    (b"FUJIFILMCCD-RAW", 0, "a camera RAW file"),
+    (b"IIRO", 0, "a camera RAW file"),
+    (b"IIU\x00", 0, "a camera RAW file"),
+    (b"OggS", 0, "an audio/video file"),
+    (b"ID3", 0, "an audio file"),
+)
+_FTYP_BRANDS = {b"heic": "a HEIC/HEIF photo", b"heix": "a HEIC/HEIF photo",
+                b"hevc": "a HEIC/HEIF photo", b"heim": "a HEIC/HEIF photo",
+                b"heis": "a HEIC/HEIF photo", b"mif1": "a HEIC/HEIF photo",
+                b"msf1": "a HEIC/HEIF photo", b"avif": "an AVIF image",
+                b"avis": "an AVIF image", b"crx ": "a camera RAW file (CR3)"}
+
+
+def sniff_kind(data: bytes) -> str | None:
+    """Name what ``data`` looks like from its first bytes ("JPEG", "a PDF document", ...)."""
+    head = data[:1024]
+    for magic, offset, kind in _SIGNATURES:
+        if head[offset:offset + len(magic)] == magic:
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[4:8] == b"ftyp":
+        return _FTYP_BRANDS.get(head[8:12], "a video or HEIF container file")
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text):
+        return "an SVG drawing"
+    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return "a web page (HTML)"
+    if text.startswith(b"<?xml"):
+        return "an XML file"
+    if text.startswith((b"{", b"[")):
+        return "a text file"
+    if len(head) >= 32 and all(b in b"\t\n\r\x0c" or 32 <= b < 127 or b >= 128
+                               for b in head[:256]):
+        try:
+            head[:256].decode("utf-8")
+            return "a text file"
+        except UnicodeDecodeError:
+            pass
+    return None
+
+
+_IMAGE_KINDS = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "TIFF": "TIFF", "BMP": "BMP",
+                "WEBP": "WebP"}
+
+
+def _unidentified_message(name: str, data: bytes, kind: str | None) -> str:
+    if kind in _IMAGE_KINDS:
+        return f"{name}: the {_IMAGE_KINDS[kind]} file is truncated or damaged"
+    if kind in ("a text file", "a web page (HTML)", "an XML file"):
+        return f"{name}: not an image (this is {kind}); supported: {SUPPORTED_TEXT}"
+    if kind is not None:
+        return (f"{name}: this is {kind}, a format that is not supported; "
+                f"open a {SUPPORTED_TEXT} file")
+    return f"{name}: not an image file Matting Studio can read (supported: {SUPPORTED_TEXT})"
+
+
+def _damaged_message(name: str, kind: str | None, e: BaseException) -> str:
+    what = f"the {_IMAGE_KINDS[kind]} file" if kind in _IMAGE_KINDS else "the file"
+    msg = str(e).lower()
+    if isinstance(e, EOFError) or any(
+            w in msg for w in ("truncated", "broken", "premature", "decoder", "unexpected end")):
+        return f"{name}: {what} is truncated or damaged"
+    return f"{name}: {what} is damaged or unreadable ({_short(e)})"
+
+
 def _read_bytes(path: Path, name: str) -> bytes:
     try:
-        if path.is_dir():
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
             raise ImageLoadError(f"{name}: is a folder, not an image file")
-        return path.read_bytes()
+        if not stat.S_ISREG(st.st_mode):
+            raise ImageLoadError(f"{name}: not a regular file (a device, pipe or socket)")
+        if st.st_size > MAX_FILE_BYTES:
+            raise ImageLoadError(
+                f"{name}: the file is too large to open ({st.st_size / 2**30:.1f} GB)")
+        with open(path, "rb") as f:
+            return f.read()
     except FileNotFoundError:
-        raise ImageLoadError(f"{name}: file not found ({path})") from None
+        raise ImageLoadError(f"{name}: file not found ({display_name(path.parent)})") from None
     except PermissionError:
-        raise ImageLoadError(f"{name}: permission denied") from None
+        raise ImageLoadError(f"{name}: permission denied (cannot read the file)") from None
+    except IsADirectoryError:
+        raise ImageLoadError(f"{name}: is a folder, not an image file") from None
     except OSError as e:
+        if e.errno == errno.ENAMETOOLONG:
+            raise ImageLoadError(f"{name}: the file name or path is too long") from None
         raise ImageLoadError(f"{name}: cannot be read ({_short(e)})") from None
+    except MemoryError:
+        raise ImageLoadError(f"{name}: not enough memory to read the file") from None
 
 
 def _png_bit_depth(data: bytes) -> int:
@@ -186,46 +358,86 @@ def _is_16_bit(im: Image.Image, data: bytes, fmt: str) -> bool:
     return False
 
 
+def _checked_icc(icc: bytes | None, name: str, space: str = "RGB") -> bytes | None:
+    """``icc`` if it is a readable profile of colour ``space``, else None (with a warning)."""
+    if not icc:
+        return None
+    try:
+        prof = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        got = str(prof.profile.xcolor_space).strip()
+    except Exception:  # noqa: BLE001 - damaged profile
+        log.warning("%s: the embedded colour profile is damaged and is ignored", name)
+        return None
+    if got != space:
+        log.warning("%s: the embedded colour profile is for %s, not %s; it is ignored",
+                    name, got, space)
+        return None
+    return icc
+
+
 def _pixels(
-    im: Image.Image, data: bytes, fmt: str, icc: bytes | None
+    im: Image.Image, data: bytes, fmt: str, icc: bytes | None, name: str = "image"
 ) -> tuple[np.ndarray, np.ndarray | None, int, bytes | None]:
     """Return (rgb float 0..1, alpha or None, bit depth, icc to keep)."""
-    if _is_16_bit(im, data, fmt):
-        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-        if decoded is not None and decoded.dtype == np.uint16:
-            arr = decoded.astype(np.float32) / 65535.0
-            if arr.ndim == 2:
-                return np.repeat(arr[:, :, None], 3, axis=2), None, 16, icc
-            if arr.shape[2] == 4:
-                return arr[:, :, 2::-1], arr[:, :, 3], 16, icc
-            if arr.shape[2] == 3:
-                return arr[:, :, ::-1], None, 16, icc
-            if arr.shape[2] == 2:
-                return np.repeat(arr[:, :, :1], 3, axis=2), arr[:, :, 1], 16, icc
-        if im.mode.startswith("I;16") or im.mode == "I":
-            arr = np.asarray(im, dtype=np.float32) / 65535.0
-            return np.repeat(np.clip(arr, 0, 1)[:, :, None], 3, axis=2), None, 16, icc
-
     mode = im.mode
     if mode == "CMYK":
-        rgb_im = _cmyk_to_rgb(im, icc)
+        rgb_im = _cmyk_to_rgb(im, _checked_icc(icc, name, "CMYK"))
         return np.asarray(rgb_im, dtype=np.float32) / 255.0, None, 8, None
-    if mode in ("I", "F"):
-        arr = np.asarray(im, dtype=np.float32)
+    rgb_icc = _checked_icc(icc, name, "RGB") if mode not in ("L", "LA", "I", "F", "1", "P",
+                                                            "PA") and not mode.startswith("I;16") else None
+    if _is_16_bit(im, data, fmt):
+        decoded = _cv2_decode_16(data, im.size)
+        if decoded is not None:
+            arr = decoded.astype(np.float32) / 65535.0
+            if arr.ndim == 2:
+                return np.repeat(arr[:, :, None], 3, axis=2), None, 16, None
+            if arr.shape[2] == 4:
+                return arr[:, :, 2::-1], arr[:, :, 3], 16, rgb_icc
+            if arr.shape[2] == 3:
+                return arr[:, :, ::-1], None, 16, rgb_icc
+            if arr.shape[2] == 2:
+                return np.repeat(arr[:, :, :1], 3, axis=2), arr[:, :, 1], 16, None
+        if mode.startswith("I;16") or mode == "I":
+            arr = np.asarray(im, dtype=np.float32) / 65535.0
+            return np.repeat(np.clip(arr, 0, 1)[:, :, None], 3, axis=2), None, 16, None
+
+    if mode in ("I", "F") or mode.startswith("I;"):
+        arr = np.nan_to_num(np.asarray(im, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         hi = float(arr.max()) if arr.size else 1.0
-        arr = arr / (65535.0 if hi > 255 else 255.0)
-        return np.repeat(np.clip(arr, 0, 1)[:, :, None], 3, axis=2), None, 8, icc
+        if mode == "F" and hi <= 1.0:
+            scale = 1.0  # floating-point data already in 0..1
+        else:
+            scale = 65535.0 if hi > 255 else 255.0
+        arr = arr / scale
+        return np.repeat(np.clip(arr, 0, 1)[:, :, None], 3, axis=2), None, 8, None
     has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        mode in ("P", "L", "RGB") and "transparency" in im.info
+        mode in ("P", "L", "RGB", "1") and "transparency" in im.info
     )
-    if has_alpha:
-        arr = np.asarray(im.convert("RGBA"), dtype=np.float32) / 255.0
-        return arr[:, :, :3], arr[:, :, 3], 8, icc if mode.startswith("RGB") else None
-    if mode != "RGB":
-        # Grey, palette, YCbCr, LAB, 1-bit: convert; a grey or palette ICC no longer applies.
-        icc = icc if mode in ("RGB", "YCbCr") else None
-        im = im.convert("RGB")
-    return np.asarray(im, dtype=np.float32) / 255.0, None, 8, icc
+    try:
+        if has_alpha:
+            arr = np.asarray(im.convert("RGBA"), dtype=np.float32) / 255.0
+            return arr[:, :, :3], arr[:, :, 3], 8, rgb_icc if mode.startswith("RGB") else None
+        if mode != "RGB":
+            # Grey, palette, YCbCr, LAB, 1-bit: convert; a grey or palette ICC no longer applies.
+            keep = rgb_icc if mode in ("RGB", "YCbCr") else None
+            return np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0, None, 8, keep
+    except ValueError as e:
+        if "conversion" in str(e):
+            raise ImageLoadError(f"{name}: its colour mode ({mode}) is not supported") from None
+        raise
+    return np.asarray(im, dtype=np.float32) / 255.0, None, 8, rgb_icc
+
+
+def _cv2_decode_16(data: bytes, size: tuple[int, int]) -> np.ndarray | None:
+    """16-bit pixels (BGR order) through OpenCV, or None if it cannot decode this file."""
+    try:
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8),
+                               cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
+    except cv2.error:
+        return None
+    if decoded is None or decoded.dtype != np.uint16 or decoded.shape[:2] != (size[1], size[0]):
+        return None
+    return decoded
 
 
 def _cmyk_to_rgb(im: Image.Image, icc: bytes | None) -> Image.Image:
@@ -284,18 +496,22 @@ def write_atomic(
     """Write ``data`` to ``path`` via a temporary file in the same folder and an atomic rename.
 
     ``protect`` lists files (the user's originals) that must never be replaced. On any failure
-    no partial file is left behind and :class:`ExportError` explains why.
+    no partial file is left behind and :class:`ExportError` explains why. A replaced file keeps
+    its permission bits; a new one gets the usual ``0666 & ~umask``.
     """
     path = Path(path)
-    name = path.name
+    name = display_name(path)
     for p in protect:
-        if same_file(path, p):
+        if p is not None and same_file(path, p):
             raise ExportError(f"{name}: refusing to overwrite the original photo; choose another name")
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ExportError(f"{name}: the folder {folder} does not exist")
     tmp_name = None
     try:
+        if not folder.is_dir():
+            raise ExportError(f"{name}: the folder {display_name(folder)} does not exist")
+        if path.is_dir():
+            raise ExportError(f"{name}: a folder of that name is in the way; choose another name")
+        mode = _target_mode(path)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem[:40]}.", suffix=".part", dir=folder)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -303,12 +519,17 @@ def write_atomic(
             os.fsync(f.fileno())
         if path.exists() and not os.access(path, os.W_OK):
             raise PermissionError(errno.EACCES, "file is read-only")
+        try:
+            os.chmod(tmp_name, mode)
+        except OSError:  # e.g. FAT / network shares: permissions are not ours to keep
+            pass
         os.replace(tmp_name, path)
         tmp_name = None
+        _fsync_folder(folder)
     except PermissionError:
         raise ExportError(f"{name}: cannot write here, permission denied ({folder})") from None
     except OSError as e:
-        if e.errno == errno.ENOSPC:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
             raise ExportError(f"{name}: the disk is full; nothing was written") from None
         if e.errno == errno.EROFS:
             raise ExportError(f"{name}: the folder is on a read-only disk") from None
@@ -322,6 +543,37 @@ def write_atomic(
             except OSError:
                 pass
     return path
+
+
+_UMASK: int | None = None
+
+
+def _target_mode(path: Path) -> int:
+    global _UMASK
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        pass
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return 0o666 & ~_UMASK
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable (POSIX); best effort."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def load_grey(path: str | os.PathLike[str], what: str = "image") -> np.ndarray:

@@ -6,6 +6,7 @@ A trimap is a uint8 (h, w) array: 255 sure foreground, 0 sure background, 128 un
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Sequence
 
@@ -71,13 +72,16 @@ def normalize_trimap(trimap: np.ndarray, shape: tuple[int, int], name: str = "tr
     another size is resized (nearest neighbour); any other size mismatch is an error.
     """
     t = np.asarray(trimap)
-    if t.ndim == 3:
+    if t.ndim == 3 and t.shape[2] >= 1:
         t = t[:, :, :3].mean(axis=2) if t.shape[2] >= 3 else t[:, :, 0]
+    if t.ndim != 2 or t.size == 0:
+        raise TrimapError(f"{name}: not a single-channel image (shape {t.shape})")
     if t.dtype != np.uint8:
-        t = t.astype(np.float32)
-        if t.max() <= 1.0:
+        t = np.nan_to_num(t.astype(np.float32), nan=float(UNKNOWN), posinf=255.0, neginf=0.0)
+        hi = float(t.max())
+        if hi <= 1.0:
             t = t * 255.0
-        elif t.max() > 255.0:
+        elif hi > 255.0:
             t = t / 257.0
         t = np.clip(np.rint(t), 0, 255).astype(np.uint8)
     h, w = shape
@@ -106,9 +110,13 @@ class Stroke:
     def __post_init__(self) -> None:
         if self.mode not in STROKE_VALUES:
             raise ValueError(f"stroke mode must be one of {sorted(STROKE_VALUES)}, got {self.mode!r}")
-        if not self.radius > 0:
-            raise ValueError("stroke radius must be > 0")
-        object.__setattr__(self, "points", tuple((float(x), float(y)) for x, y in self.points))
+        if not (self.radius > 0 and math.isfinite(self.radius)):
+            raise ValueError("stroke radius must be a finite number > 0")
+        pts = tuple((float(x), float(y)) for x, y in self.points)
+        if not all(math.isfinite(x) and math.isfinite(y) for x, y in pts):
+            raise ValueError("stroke points must be finite numbers")
+        object.__setattr__(self, "points", pts)
+        object.__setattr__(self, "radius", float(self.radius))
 
     @property
     def value(self) -> int:
@@ -155,13 +163,15 @@ def draw_stroke(target: np.ndarray, stroke: Stroke, value: int | None = None) ->
     v = stroke.value if value is None else value
     pts = np.rint(np.asarray(stroke.points, np.float64) * _SCALE).astype(np.int64)
     # Guard against absurd coordinates that overflow cv2's int32 fixed-point maths.
-    lim = (max(target.shape) + 4 * stroke.radius + 16) * _SCALE
+    # A brush wider than the image's diagonal paints the same pixels as one that just covers it.
+    radius = min(stroke.radius, float(np.hypot(*target.shape[:2])) + 2.0)
+    lim = (max(target.shape) + 4 * radius + 16) * _SCALE
     pts = np.clip(pts, -lim, lim).astype(np.int32)
-    r = max(int(round(stroke.radius * _SCALE)), 1)
+    r = max(int(round(radius * _SCALE)), 1)
     for p in pts:
         cv2.circle(target, (int(p[0]), int(p[1])), r, int(v), -1, cv2.LINE_8, _SHIFT)
     if len(pts) > 1:
-        thickness = max(int(round(2 * stroke.radius)), 1)
+        thickness = max(int(round(2 * radius)), 1)
         cv2.polylines(target, [pts.reshape(-1, 1, 2)], False, int(v), thickness, cv2.LINE_8, _SHIFT)
 
 

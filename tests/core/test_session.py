@@ -1,0 +1,281 @@
+"""Projects (.msproj): save, reopen, reproduce; source checks; autosave and recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from matting_studio.core.errors import SessionError
+from matting_studio.core.image_io import load_image
+from matting_studio.core.pipeline import PipelineSettings, run_cutout
+from matting_studio.core.session import (
+    FORMAT_VERSION, Autosaver, Project, check_source, default_data_dir, discard, file_sha256,
+    list_recoverable, load_project, replay, replay_alpha, save_project,
+)
+from matting_studio.core.trimap import Stroke, TrimapParams
+
+STROKES = [
+    Stroke("foreground", 4.0, ((30.0, 30.0), (40.5, 33.25), (50.0, 40.0))),
+    Stroke("background", 6.5, ((5.0, 5.0), (10.0, 60.0))),
+    Stroke("unknown", 3.0, ((32.0, 32.0),)),
+    Stroke("foreground", 2.0, ((31.0, 31.0), (33.0, 31.0))),
+]
+
+
+@pytest.fixture
+def photo(tmp_path, astronaut_small):
+    p = tmp_path / "photos" / "astro.png"
+    p.parent.mkdir()
+    small = (astronaut_small[::2, ::2] * 255).astype(np.uint8)  # 64×64: fast solves
+    Image.fromarray(small).save(p)
+    return p
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    d = tmp_path / "data"
+    monkeypatch.setenv("MATTING_STUDIO_DATA_DIR", str(d))
+    return d
+
+
+def _project(photo, **kw):
+    return Project.for_image(photo, strokes=list(STROKES),
+                             trimap_params=TrimapParams(kernel_size=5, iterations=2),
+                             backend="cf", view={"zoom": 2.5, "pan": [10, -3]}, **kw)
+
+
+def test_save_load_round_trip(tmp_path, photo):
+    proj = _project(photo)
+    path = save_project(tmp_path / "edit.msproj", proj)
+    back = load_project(path)
+    assert back == proj
+    assert back.strokes == STROKES and back.view == {"zoom": 2.5, "pan": [10, -3]}
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["format"] == "matting-studio-project" and doc["format_version"] == FORMAT_VERSION
+    assert doc["source"]["sha256"] == file_sha256(photo)
+    assert doc["source"]["relative_path"] == "photos/astro.png"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_reopening_reproduces_trimap_and_alpha_with_the_real_model(tmp_path, photo):
+    """The edit as the editor makes it, then save → load → replay: identical bytes."""
+    proj = _project(photo)
+    image = load_image(photo)
+    settings = PipelineSettings(trimap=proj.trimap_params, backend=proj.backend)
+    original = run_cutout(image, settings, strokes=proj.strokes)
+    save_project(tmp_path / "edit.msproj", proj)
+
+    back = load_project(tmp_path / "edit.msproj")
+    status = check_source(back)
+    assert status.ok
+    image2 = load_image(status.path)
+    trimap = replay(back, image2)
+    assert trimap.tobytes() == original.trimap.tobytes()
+    alpha = replay_alpha(back, image2, trimap)
+    np.testing.assert_array_equal(alpha, original.alpha)
+
+
+def test_user_trimap_projects_replay_without_the_model(tmp_path, photo):
+    tri = np.zeros((64, 64), np.uint8)
+    tri[10:54, 10:54] = 128
+    tri[25:40, 25:40] = 255
+    tp = tmp_path / "tri.png"
+    Image.fromarray(tri).save(tp)
+    proj = _project(photo, user_trimap_path=str(tp))
+    save_project(tmp_path / "p.msproj", proj)
+    back = load_project(tmp_path / "p.msproj")
+    from matting_studio.core.trimap import apply_strokes
+
+    np.testing.assert_array_equal(replay(back, load_image(photo)), apply_strokes(tri, STROKES))
+
+
+def test_never_saved_over_the_photo(photo):
+    before = photo.read_bytes()
+    with pytest.raises(SessionError, match="original"):
+        save_project(photo, _project(photo))
+    assert photo.read_bytes() == before
+
+
+def test_save_into_missing_folder_is_a_session_error(tmp_path, photo):
+    with pytest.raises(SessionError, match="does not exist"):
+        save_project(tmp_path / "nope" / "p.msproj", _project(photo))
+
+
+def test_unserialisable_view_is_refused_before_writing(tmp_path, photo):
+    proj = _project(photo)
+    proj.view = {"widget": object()}
+    with pytest.raises(SessionError, match="view"):
+        save_project(tmp_path / "p.msproj", proj)
+    assert not (tmp_path / "p.msproj").exists()
+
+
+@pytest.mark.parametrize("content,expect", [
+    (None, "not found"),
+    (b"", "empty"),
+    (b"{\"format\": \"matting-studio-project\", \"format_v", "damaged"),
+    (b"\xff\xfe\x00garbage", "damaged"),
+    (b"[1, 2, 3]", "not a Matting Studio project"),
+    (b'{"format": "something-else"}', "not a Matting Studio project"),
+    (b'{"format": "matting-studio-project", "format_version": 99}', "newer Matting Studio"),
+    (b'{"format": "matting-studio-project", "format_version": "1"}', "damaged"),
+    (b'{"format": "matting-studio-project", "format_version": 1}', "damaged"),
+    (b'{"format": "matting-studio-project", "format_version": 1, "source": {"path": "a.jpg",'
+     b' "sha256": "00", "size": 1}, "trimap": {}, "strokes": [{"mode": "paint", "radius": 1,'
+     b' "points": []}]}', "stroke 1"),
+    (b'{"format": "matting-studio-project", "format_version": 1, "source": {"path": "a.jpg",'
+     b' "sha256": "00", "size": 1}, "trimap": {}, "strokes": [{"mode": "foreground", '
+     b'"radius": 1, "points": [[NaN, 1]]}]}', "damaged"),
+    (b'{"format": "matting-studio-project", "format_version": 1, "source": {"path": "a.jpg",'
+     b' "sha256": "00", "size": 1}, "trimap": {"kernel_size": 0}, "strokes": []}', "damaged"),
+])
+def test_bad_project_files(tmp_path, content, expect):
+    p = tmp_path / "bad.msproj"
+    if content is not None:
+        p.write_bytes(content)
+    with pytest.raises(SessionError) as e:
+        load_project(p)
+    msg = str(e.value)
+    assert expect in msg and msg.startswith("bad.msproj") and "\n" not in msg
+
+
+def test_source_moved_with_its_folder_is_found(tmp_path, photo):
+    proj = _project(photo)
+    save_project(tmp_path / "edit.msproj", proj)
+    new_home = tmp_path.parent / (tmp_path.name + "_moved")
+    shutil.move(str(tmp_path), str(new_home))
+    try:
+        back = load_project(new_home / "edit.msproj")
+        status = check_source(back)
+        assert status.state == "moved" and status.usable
+        assert status.path == new_home / "photos" / "astro.png"
+        assert "identical content" in status.message
+    finally:
+        shutil.move(str(new_home), str(tmp_path))
+
+
+def test_source_renamed_is_found_by_content(tmp_path, photo):
+    proj = _project(photo)
+    save_project(tmp_path / "edit.msproj", proj)
+    renamed = tmp_path / "archive" / "2024" / "IMG_0001.png"
+    renamed.parent.mkdir(parents=True)
+    photo.rename(renamed)
+    status = check_source(load_project(tmp_path / "edit.msproj"))
+    assert status.state == "moved" and status.path == renamed
+
+
+def test_source_changed_and_missing(tmp_path, photo):
+    proj = _project(photo)
+    save_project(tmp_path / "edit.msproj", proj)
+    Image.new("RGB", (64, 64), (1, 2, 3)).save(photo)
+    status = check_source(load_project(tmp_path / "edit.msproj"))
+    assert status.state == "changed" and not status.usable and "changed" in status.message
+    photo.unlink()
+    status = check_source(load_project(tmp_path / "edit.msproj"))
+    assert status.state == "missing" and status.path is None
+    assert "cannot be found" in status.message and "astro.png" in status.message
+
+
+def test_search_dirs(tmp_path, photo):
+    proj = _project(photo)
+    save_project(tmp_path / "edit.msproj", proj)
+    elsewhere = tmp_path.parent / (tmp_path.name + "_elsewhere")
+    elsewhere.mkdir()
+    try:
+        target = elsewhere / "astro.png"
+        photo.rename(target)
+        status = check_source(load_project(tmp_path / "edit.msproj"), search_dirs=[elsewhere])
+        assert status.state == "moved" and status.path == target
+    finally:
+        shutil.rmtree(elsewhere)
+
+
+def test_file_sha256_streams(tmp_path):
+    import hashlib
+
+    p = tmp_path / "big.bin"
+    data = os.urandom(3 * (1 << 20) + 17)
+    p.write_bytes(data)
+    assert file_sha256(p, chunk=65536) == hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------------------- data folder
+
+
+def test_default_data_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("MATTING_STUDIO_DATA_DIR", str(tmp_path / "x"))
+    assert default_data_dir() == tmp_path / "x"
+    monkeypatch.delenv("MATTING_STUDIO_DATA_DIR")
+    import sys
+
+    if sys.platform.startswith("linux"):
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+        assert default_data_dir() == tmp_path / "xdg" / "matting-studio"
+        monkeypatch.delenv("XDG_DATA_HOME")
+        assert default_data_dir() == Path.home() / ".local" / "share" / "matting-studio"
+
+
+# ---------------------------------------------------------------------------- autosave
+
+
+def test_autosave_running_session_is_not_offered_but_a_dead_one_is(data_dir, photo):
+    proj = _project(photo)
+    running = Autosaver()
+    running.save(proj)
+    assert running.path.parent == data_dir / "autosave"
+    assert list_recoverable() == []  # its owner is alive (lock held)
+
+    crashed = Autosaver()
+    proj2 = _project(photo)
+    proj2.strokes = STROKES[:2]
+    crashed.save(proj2)
+    crashed.release()  # what a crash does: the OS drops the lock, the file stays
+    items = running.list_recoverable()
+    assert len(items) == 1 and items[0].project.strokes == STROKES[:2]
+    assert items[0].project.source_sha256 == proj.source_sha256
+    assert "2 strokes" in items[0].description
+
+    discard(items[0])
+    assert list_recoverable() == []
+    running.clear()
+    assert list(Path(data_dir / "autosave").iterdir()) == []
+
+
+def test_clean_close_leaves_nothing(data_dir, photo):
+    with Autosaver() as a:
+        a.save(_project(photo))
+        assert a.path.exists()
+    assert not a.path.exists() and not a.lock_path.exists()
+    assert list_recoverable() == []
+
+
+def test_autosave_throttle(data_dir, photo):
+    a = Autosaver()
+    proj = _project(photo)
+    assert a.save_if_due(proj, min_interval=60)
+    assert not a.save_if_due(proj, min_interval=60)
+    assert a.save_if_due(proj, min_interval=0)
+    a.clear()
+
+
+def test_damaged_autosave_is_skipped(data_dir, photo):
+    folder = data_dir / "autosave"
+    folder.mkdir(parents=True)
+    (folder / "broken.msproj").write_text("{not json")
+    a = Autosaver()
+    a.save(_project(photo))
+    a.release()
+    items = list_recoverable()
+    assert [i.path for i in items] == [a.path]
+
+
+def test_autosave_folder_unwritable_is_a_session_error(tmp_path, photo):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(SessionError):
+        Autosaver(data_dir=blocker).save(_project(photo))
