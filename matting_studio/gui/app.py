@@ -1,14 +1,126 @@
-"""Application start-up (placeholder until the editor lands)."""
+"""Application start-up: QApplication, icon, theme, opening a photo, ``--screenshot``."""
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SCREENSHOT_TIMEOUT_S = 300
+
+
+def warm_model() -> threading.Thread:
+    """Load the ONNX model in the background so the first photo opens fast."""
+
+    def work() -> None:
+        try:
+            from ..core.segmentation import get_model
+
+            get_model()
+            log.info("segmentation model ready")
+        except Exception as e:  # noqa: BLE001 - the real open reports it in a dialog
+            log.warning("model warm-up failed: %s", e)
+
+    t = threading.Thread(target=work, name="ms-warm-model", daemon=True)
+    t.start()
+    return t
+
+
+def create_app(argv: list[str] | None = None):
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from ..resources_path import APP_ICON, resource_path
+    from .settings import APPLICATION, ORGANIZATION
+    from .theme import apply_theme
+
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setDesktopFileName("matting-studio")
+    try:
+        app.setWindowIcon(QIcon(str(resource_path(APP_ICON))))
+    except FileNotFoundError as e:
+        log.warning("%s", e)
+    apply_theme(app)
+    return app
 
 
 def run_app(args) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
+    """Entry point of ``matting-studio [IMAGE] [--sample] [--screenshot OUT.png]``."""
+    from ..resources_path import SAMPLE_PHOTO, resource_path
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    label = QLabel("Matting Studio")
-    label.show()
+    image = getattr(args, "image", None)
+    if getattr(args, "sample", False) and not image:
+        try:
+            image = str(resource_path(SAMPLE_PHOTO))
+        except FileNotFoundError as e:
+            print(f"matting-studio: {e}", file=sys.stderr)
+            return 1
+    screenshot = getattr(args, "screenshot", None)
+    if screenshot and not image:
+        print("matting-studio: --screenshot needs IMAGE or --sample", file=sys.stderr)
+        return 2
+    if image and not Path(image).is_file():
+        if screenshot:
+            print(f"matting-studio: {image}: file not found", file=sys.stderr)
+            return 1
+
+    app = create_app()
+    warm_model()
+    from .main_window import MainWindow
+
+    win = MainWindow()
+    if screenshot:
+        return _screenshot(app, win, image, screenshot)
+    win.show()
+    if image:
+        win.open_path(image)
     return app.exec()
+
+
+def _screenshot(app, win, image: str, out: str) -> int:
+    """Open ``image``, wait for the first alpha, save a grab of the window to ``out``, exit."""
+    from PySide6.QtCore import QTimer
+
+    state = {"rc": 1}
+    win.resize(1440, 900)
+    win.show()
+
+    def grab() -> None:
+        app.processEvents()
+        win.sync.fit()
+        app.processEvents()
+        ok = win.grab().save(out)
+        if ok:
+            log.info("screenshot saved to %s", out)
+            state["rc"] = 0
+        else:
+            print(f"matting-studio: cannot write {out}", file=sys.stderr)
+        win.close()
+        app.exit(state["rc"])
+
+    def shown() -> None:
+        if win.controller.alpha_is_current():
+            win.alphaShown.disconnect(shown)
+            QTimer.singleShot(300, grab)
+
+    def failed(title: str, message: str) -> None:
+        print(f"matting-studio: {title}: {message}", file=sys.stderr)
+        win.close()
+        app.exit(1)
+
+    def timeout() -> None:
+        print(f"matting-studio: no alpha after {SCREENSHOT_TIMEOUT_S} s", file=sys.stderr)
+        win.close()
+        app.exit(1)
+
+    win.alphaShown.connect(shown)
+    win.controller.error.connect(failed)
+    QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, timeout)
+    win.open_path(image)
+    rc = app.exec()
+    return rc if rc else state["rc"]

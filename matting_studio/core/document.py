@@ -1,0 +1,321 @@
+"""The editing model behind the editor window: one photo, its automatic trimap and the user's strokes.
+
+Pure Python and numpy (no GUI toolkit), so it is usable and testable on its own. The trimap is
+always *auto trimap + strokes replayed*; undo/redo, sessions and re-running with other settings
+all work on that one representation.
+
+The background work the editor needs is expressed as plain callables:
+
+* :func:`open_document` (path → :class:`Document`, model mask computed) for the loader;
+* :meth:`Document.matting_request` builds an immutable :class:`MattingRequest` snapshot and
+  :attr:`Document.solver` (default :func:`solve_request`) turns it into a :class:`MattingResult`.
+  A faster local re-solve can replace :attr:`Document.solver`: the request carries the previous
+  alpha and the trimap it was solved for, so the changed region is
+  ``changed_bounds(request.previous_trimap, request.trimap)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .foreground import estimate_foreground
+from .image_io import LoadedImage, load_image
+from .errors import ExportError
+from .pipeline import (CutoutResult, PipelineSettings, auto_trimap, compute_mask,
+                       default_output_path, export_result)
+from .matting import solve_alpha
+from .progress import CancelToken, ProgressFn, no_progress, sub_progress
+from .trimap import Stroke, TrimapParams, draw_stroke
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MattingRequest:
+    """Everything one alpha solve needs: a snapshot, safe to hand to another thread.
+
+    ``trimap`` is read-only. ``previous_alpha`` / ``previous_trimap`` are the last result the
+    document holds (or None): a local re-solve may reuse them outside the changed region.
+    """
+
+    rgb: np.ndarray
+    trimap: np.ndarray
+    backend: str
+    revision: int
+    previous_alpha: np.ndarray | None = None
+    previous_trimap: np.ndarray | None = None
+    with_foreground: bool = True
+
+
+@dataclass(frozen=True)
+class MattingResult:
+    """Alpha (float32 (h, w) 0..1) solved for ``trimap``, plus foreground colours if asked."""
+
+    trimap: np.ndarray
+    alpha: np.ndarray
+    foreground: np.ndarray | None
+    revision: int
+
+
+MattingSolver = Callable[[MattingRequest, ProgressFn, "CancelToken | None"], MattingResult]
+"""``solver(request, progress, cancel) -> MattingResult``; must honour ``cancel``."""
+
+
+def solve_request(request: MattingRequest, progress: ProgressFn = no_progress,
+                  cancel: CancelToken | None = None) -> MattingResult:
+    """The default solver: a full solve of the request's trimap, then edge colours."""
+    alpha = solve_alpha(request.rgb, request.trimap, request.backend,
+                        progress=sub_progress(progress, 0.0, 0.85), cancel=cancel)
+    fg = None
+    if request.with_foreground:
+        if cancel is not None:
+            cancel.check()
+        progress(0.85, "estimating edge colours")
+        fg = estimate_foreground(request.rgb, alpha, cancel)
+    progress(1.0, "done")
+    return MattingResult(trimap=request.trimap, alpha=alpha, foreground=fg,
+                         revision=request.revision)
+
+
+def build_matting_request(image: LoadedImage, trimap: np.ndarray, settings: PipelineSettings,
+                          revision: int = 0, previous: MattingResult | None = None,
+                          with_foreground: bool = True) -> MattingRequest:
+    """Pure function: the request for solving ``trimap`` on ``image`` with ``settings``."""
+    t = np.array(trimap, np.uint8, copy=True)
+    t.flags.writeable = False
+    return MattingRequest(
+        rgb=image.rgb, trimap=t, backend=settings.backend, revision=revision,
+        previous_alpha=None if previous is None else previous.alpha,
+        previous_trimap=None if previous is None else previous.trimap,
+        with_foreground=with_foreground,
+    )
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+class Document:
+    """One photo being edited.
+
+    Attributes
+    ----------
+    image : the decoded photo.
+    settings : pipeline settings (trimap parameters, matting backend, model).
+    mask : the model's soft mask, float32 (h, w) 0..1.
+    strokes : the user's strokes, in painting order (a tuple; change it with the methods).
+    result : the last :class:`MattingResult` accepted with :meth:`set_result`, or None.
+    solver : the callable background workers run for a :class:`MattingRequest`.
+    revision : increases on every change of the trimap.
+    """
+
+    def __init__(self, image: LoadedImage, mask: np.ndarray,
+                 settings: PipelineSettings | None = None,
+                 solver: MattingSolver = solve_request):
+        h, w = image.rgb.shape[:2]
+        if mask.shape != (h, w):
+            raise ValueError(f"mask {mask.shape} does not match the image {(h, w)}")
+        self.image = image
+        self.mask = mask
+        self.settings = settings or PipelineSettings()
+        self.solver: MattingSolver = solver
+        self.result: MattingResult | None = None
+        self.revision = 0
+        self._strokes: list[Stroke] = []
+        self._auto_cache: dict[TrimapParams, np.ndarray] = {}
+        self._trimap_cache: tuple[TrimapParams, tuple[Stroke, ...], np.ndarray] | None = None
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def path(self) -> Path | None:
+        return self.image.path
+
+    @property
+    def name(self) -> str:
+        return self.image.path.name if self.image.path else "untitled"
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(h, w)."""
+        return self.image.rgb.shape[:2]
+
+    @property
+    def strokes(self) -> tuple[Stroke, ...]:
+        return tuple(self._strokes)
+
+    @property
+    def trimap_params(self) -> TrimapParams:
+        return self.settings.trimap
+
+    # ----------------------------------------------------------------- edits
+    def _changed(self) -> None:
+        self.revision += 1
+
+    def add_stroke(self, stroke: Stroke) -> int:
+        """Append a stroke; returns its index."""
+        self._strokes.append(stroke)
+        self._changed()
+        return len(self._strokes) - 1
+
+    def insert_stroke(self, index: int, stroke: Stroke) -> None:
+        self._strokes.insert(index, stroke)
+        self._changed()
+
+    def remove_stroke(self, index: int = -1) -> Stroke:
+        """Remove and return the stroke at ``index`` (default: the last one)."""
+        stroke = self._strokes.pop(index)
+        self._changed()
+        return stroke
+
+    def replace_strokes(self, strokes: Sequence[Stroke]) -> tuple[Stroke, ...]:
+        """Set the whole stroke list; returns the old one."""
+        old = tuple(self._strokes)
+        self._strokes = list(strokes)
+        self._changed()
+        return old
+
+    def reset(self) -> tuple[Stroke, ...]:
+        """Back to the automatic trimap (drops every stroke); returns the dropped strokes."""
+        return self.replace_strokes(())
+
+    def set_trimap_params(self, params: TrimapParams) -> TrimapParams:
+        """Change the automatic trimap's parameters; returns the old ones."""
+        old = self.settings.trimap
+        if params != old:
+            self.settings = replace(self.settings, trimap=params)
+            self._changed()
+        return old
+
+    def set_settings(self, settings: PipelineSettings) -> None:
+        if settings.model_path != self.settings.model_path or settings.preset != self.settings.preset:
+            raise ValueError("a new model needs a new document (the mask would change)")
+        self.settings = settings
+        self._changed()
+
+    # ----------------------------------------------------------------- trimaps
+    def auto_trimap(self, params: TrimapParams | None = None) -> np.ndarray:
+        """The automatic trimap (read-only uint8), cached per :class:`TrimapParams`."""
+        params = params or self.settings.trimap
+        t = self._auto_cache.get(params)
+        if t is None:
+            t = _frozen(auto_trimap(self.image, self.mask, replace(self.settings, trimap=params)))
+            self._auto_cache[params] = t
+        return t
+
+    def trimap(self) -> np.ndarray:
+        """Auto trimap + strokes replayed in order (read-only uint8 0/128/255).
+
+        Cached; appending strokes only paints the new ones.
+        """
+        params, strokes = self.settings.trimap, tuple(self._strokes)
+        cache = self._trimap_cache
+        if cache is not None and cache[0] == params and cache[1] == strokes:
+            return cache[2]
+        if cache is not None and cache[0] == params and strokes[:len(cache[1])] == cache[1]:
+            base, todo = cache[2], strokes[len(cache[1]):]
+        else:
+            base, todo = self.auto_trimap(params), strokes
+        out = np.array(base, copy=True)
+        for s in todo:
+            draw_stroke(out, s)
+        out = _frozen(out)
+        self._trimap_cache = (params, strokes, out)
+        return out
+
+    # ----------------------------------------------------------------- matting
+    def matting_request(self, with_foreground: bool = True) -> MattingRequest:
+        """Snapshot of the current trimap for :attr:`solver` (run it off the GUI thread)."""
+        return build_matting_request(self.image, self.trimap(), self.settings, self.revision,
+                                     self.result, with_foreground)
+
+    def matting_job(self, with_foreground: bool = True) -> Callable[[ProgressFn, CancelToken | None], MattingResult]:
+        """A ``job(progress, cancel)`` callable for a background worker."""
+        request, solver = self.matting_request(with_foreground), self.solver
+
+        def job(progress: ProgressFn = no_progress, cancel: CancelToken | None = None) -> MattingResult:
+            return solver(request, progress, cancel)
+
+        return job
+
+    def set_result(self, result: MattingResult) -> None:
+        if result.alpha.shape != self.shape:
+            raise ValueError("result does not belong to this document")
+        self.result = result
+
+    def alpha_is_current(self) -> bool:
+        """True when the alpha held was solved for exactly the current trimap."""
+        return self.result is not None and np.array_equal(self.result.trimap, self.trimap())
+
+    def cutout_result(self) -> CutoutResult | None:
+        """The last result as a :class:`CutoutResult` for export (None before the first solve)."""
+        r = self.result
+        if r is None:
+            return None
+        fg = r.foreground if r.foreground is not None else self.image.rgb
+        return CutoutResult(mask=self.mask, trimap=r.trimap, alpha=r.alpha, foreground=fg)
+
+
+EXPORT_KINDS = {"cutout": "_cutout", "alpha": "_alpha", "trimap": "_trimap"}
+"""What can be exported, and the file-name suffix each one gets by default."""
+
+
+def default_export_path(doc: Document, kind: str = "cutout") -> Path:
+    """``<stem>_cutout.png`` (or ``_alpha`` / ``_trimap``) beside the original."""
+    source = doc.path if doc.path is not None else Path.cwd() / "untitled.png"
+    return default_output_path(source, EXPORT_KINDS[kind])
+
+
+def export_cutout(image: LoadedImage, result: CutoutResult | None,
+                  path: str | os.PathLike[str], kind: str = "cutout",
+                  progress: ProgressFn = no_progress,
+                  cancel: CancelToken | None = None) -> Path:
+    """Write ``result`` as ``kind`` (cutout / alpha / trimap) to ``path``; never over the original.
+
+    Raises :class:`~matting_studio.core.errors.ExportError` when there is nothing to export yet
+    or the file cannot be written.
+    """
+    if kind not in EXPORT_KINDS:
+        raise ValueError(f"kind must be one of {sorted(EXPORT_KINDS)}")
+    if result is None:
+        raise ExportError("there is no matte to export yet; wait until the alpha is computed")
+    if cancel is not None:
+        cancel.check()
+    progress(0.1, "writing " + Path(path).name)
+    targets = {"cutout": (path, None, None), "alpha": (None, path, None),
+               "trimap": (None, None, path)}[kind]
+    written = export_result(image, result, *targets)
+    progress(1.0, "saved")
+    return written[0]
+
+
+def export_document(doc: Document, path: str | os.PathLike[str], kind: str = "cutout") -> Path:
+    """:func:`export_cutout` of the document's last result."""
+    return export_cutout(doc.image, doc.cutout_result(), path, kind)
+
+
+def open_document(path: str | os.PathLike[str], settings: PipelineSettings | None = None,
+                  progress: ProgressFn = no_progress,
+                  cancel: CancelToken | None = None) -> Document:
+    """Load a photo, run the model and prepare the automatic trimap (slow: run it in the background)."""
+    settings = settings or PipelineSettings()
+    progress(0.0, "loading the photo")
+    image = load_image(path)
+    if cancel is not None:
+        cancel.check()
+    progress(0.2, "finding the subject")
+    mask = compute_mask(image, settings)
+    if cancel is not None:
+        cancel.check()
+    doc = Document(image, mask, settings)
+    progress(0.9, "building the trimap")
+    doc.trimap()
+    progress(1.0, "ready")
+    log.info("opened %s (%d×%d)", doc.name, *image.size)
+    return doc

@@ -1,0 +1,196 @@
+"""The editor's controller: one :class:`Document`, its undo stack and its background workers.
+
+No widgets here. The window calls :meth:`open`, :meth:`add_stroke`, … and listens to the signals.
+Three latest-wins workers keep the GUI thread free: ``loader`` (decode + model),
+``matter`` (alpha re-solves; a new stroke supersedes the previous request and cancels a running
+solve) and ``exporter`` (PNG encode + write).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from ..core.document import (
+    Document, MattingResult, default_export_path, export_cutout, open_document,
+)
+from ..core.pipeline import PipelineSettings
+from ..core.trimap import Stroke, TrimapParams
+from .commands import AddStrokeCommand, ResetStrokesCommand, TrimapParamsCommand
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+class EditorController(QObject):
+    """Signals
+    -------
+    opening(path)              a photo started loading
+    documentOpened(doc)        a new document replaced the old one
+    trimapChanged()            the document's trimap changed (strokes, undo, parameters)
+    alphaChanged()             a new alpha (for the current or an older trimap) was accepted
+    alphaStateChanged(bool)    True when the alpha shown matches the trimap
+    busyChanged(bool)          any background work running
+    progress(float, str)       fraction, message of the newest job
+    exported(path)             a file was written
+    error(title, message)      something failed; the app keeps running
+    """
+
+    opening = Signal(str)
+    documentOpened = Signal(object)
+    trimapChanged = Signal()
+    alphaChanged = Signal()
+    alphaStateChanged = Signal(bool)
+    busyChanged = Signal(bool)
+    progress = Signal(float, str)
+    exported = Signal(str)
+    error = Signal(str, str)
+
+    def __init__(self, synchronous: bool = False, settings: PipelineSettings | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.settings = settings or PipelineSettings()
+        self.doc: Document | None = None
+        self.undo_stack = QUndoStack(self)
+        self.loader = Worker("open", synchronous, self)
+        self.matter = Worker("matting", synchronous, self)
+        self.exporter = Worker("export", synchronous, self)
+        self.matte_requests = 0
+        self._opening: str | None = None
+        self._pending_export: tuple[Path, str] | None = None
+        self._busy = False
+        self.loader.finished.connect(self._opened)
+        self.loader.failed.connect(self._open_failed)
+        self.matter.finished.connect(self._matte_done)
+        self.matter.failed.connect(self._matte_failed)
+        self.exporter.finished.connect(self._export_done)
+        self.exporter.failed.connect(lambda _r, _t, msg: self.error.emit("Export failed", msg))
+        for w, label in ((self.loader, "Opening"), (self.matter, "Matting"),
+                         (self.exporter, "Exporting")):
+            w.progress.connect(functools.partial(self._progress, w, label))
+            w.started.connect(self._update_busy)
+            w.idle.connect(self._update_busy)
+
+    # ------------------------------------------------------------------ state
+    def is_busy(self) -> bool:
+        return self.loader.is_busy() or self.matter.is_busy() or self.exporter.is_busy()
+
+    def alpha_is_current(self) -> bool:
+        return self.doc is not None and self.doc.alpha_is_current()
+
+    def has_alpha(self) -> bool:
+        return self.doc is not None and self.doc.result is not None
+
+    def _update_busy(self, *_args) -> None:
+        busy = self.is_busy()
+        if busy != self._busy:
+            self._busy = busy
+            self.busyChanged.emit(busy)
+
+    def _progress(self, worker: Worker, label: str, rid: int, fraction: float, message: str) -> None:
+        if worker.is_current(rid):
+            self.progress.emit(fraction, f"{label}: {message}")
+
+    # ------------------------------------------------------------------ open
+    def open(self, path: str | Path) -> None:
+        path = str(path)
+        self._opening = path
+        self.opening.emit(path)
+        self.loader.submit(functools.partial(open_document, path, self.settings), tag=path)
+        self._update_busy()
+
+    def _opened(self, rid: int, tag: str, doc: Document) -> None:
+        if not self.loader.is_current(rid):
+            return
+        self._opening = None
+        self.matter.cancel()
+        self.exporter.cancel()
+        self._pending_export = None
+        self.undo_stack.clear()
+        self.doc = doc
+        self.documentOpened.emit(doc)
+        self.trimapChanged.emit()
+        self.request_matte()
+
+    def _open_failed(self, rid: int, tag: str, message: str) -> None:
+        self._opening = None
+        self.error.emit("Cannot open the photo", message)
+
+    # ------------------------------------------------------------------ edits
+    def add_stroke(self, stroke: Stroke) -> None:
+        if self.doc is not None:
+            self.undo_stack.push(AddStrokeCommand(self.doc, stroke, self._edited))
+
+    def reset_trimap(self) -> None:
+        if self.doc is not None and self.doc.strokes:
+            self.undo_stack.push(ResetStrokesCommand(self.doc, self._edited))
+
+    def set_trimap_params(self, params: TrimapParams) -> None:
+        self.settings = dataclasses.replace(self.settings, trimap=params)
+        if self.doc is not None and params != self.doc.trimap_params:
+            self.undo_stack.push(TrimapParamsCommand(self.doc, params, self._edited))
+
+    def _edited(self) -> None:
+        self.trimapChanged.emit()
+        self.request_matte()
+
+    # ------------------------------------------------------------------ matting
+    def request_matte(self) -> int | None:
+        """Queue a solve of the current trimap (supersedes any earlier request)."""
+        if self.doc is None:
+            return None
+        self.matte_requests += 1
+        rid = self.matter.submit(self.doc.matting_job(), tag=str(self.doc.revision))
+        self.alphaStateChanged.emit(self.doc.alpha_is_current())
+        self._update_busy()
+        return rid
+
+    def _matte_done(self, rid: int, tag: str, result: MattingResult) -> None:
+        doc = self.doc
+        if doc is None or not self.matter.is_current(rid) or result.alpha.shape != doc.shape:
+            return  # stale: a newer request (or another photo) owns the views now
+        doc.set_result(result)
+        self.alphaChanged.emit()
+        current = doc.alpha_is_current()
+        self.alphaStateChanged.emit(current)
+        if current and self._pending_export is not None:
+            path, kind = self._pending_export
+            self._pending_export = None
+            self.export(path, kind)
+
+    def _matte_failed(self, rid: int, tag: str, message: str) -> None:
+        self._pending_export = None
+        self.error.emit("Matting failed", message)
+
+    # ------------------------------------------------------------------ export
+    def default_export_path(self, kind: str = "cutout") -> Path | None:
+        return None if self.doc is None else default_export_path(self.doc, kind)
+
+    def export(self, path: str | Path, kind: str = "cutout") -> None:
+        """Write ``kind`` to ``path`` in the background; waits for an out-of-date alpha first."""
+        if self.doc is None:
+            self.error.emit("Nothing to export", "Open a photo first.")
+            return
+        path = Path(path)
+        if not self.doc.alpha_is_current():
+            self._pending_export = (path, kind)
+            if not self.matter.is_busy():
+                self.request_matte()
+            self.progress.emit(0.0, "Export starts when the alpha is up to date")
+            return
+        job = functools.partial(export_cutout, self.doc.image, self.doc.cutout_result(), path, kind)
+        self.exporter.submit(job, tag=kind)  # job(progress, cancel)
+        self._update_busy()
+
+    def _export_done(self, rid: int, tag: str, path: Path) -> None:
+        self.exported.emit(str(path))
+
+    # ------------------------------------------------------------------ shutdown
+    def shutdown(self) -> None:
+        for w in (self.loader, self.matter, self.exporter):
+            w.shutdown(timeout=5.0)

@@ -1,0 +1,381 @@
+"""The editor window: wires views, brush, side panel, menus and the controller together."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QColorDialog, QDockWidget, QFileDialog, QGridLayout, QLabel, QMainWindow, QMessageBox,
+    QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from ..core.image_io import SUPPORTED_SUFFIXES
+from ..resources_path import SAMPLE_PHOTO, resource_path
+from .actions import build_actions
+from .brush_tool import BrushTool
+from .editor import EditorController
+from .export_dialog import ExportDialog, ask_overwrite
+from .help_dialog import show_about, show_shortcuts
+from .image_views import ImageView, ViewPanel, ViewSync, checker_brush
+from .qimage import cutout_rgba, float_to_u8, to_pixmap, to_qimage, trimap_overlay
+from .settings import AppSettings
+from .side_panel import SidePanel
+
+log = logging.getLogger(__name__)
+
+OPEN_FILTER = "Photos ({});;All files (*)".format(" ".join(f"*{s}" for s in SUPPORTED_SUFFIXES))
+
+
+class MainWindow(QMainWindow):
+    """The editor. ``synchronous=True`` runs background jobs inline (tests)."""
+
+    alphaShown = Signal()
+
+    def __init__(self, settings: AppSettings | None = None, synchronous: bool = False,
+                 confirm_overwrite=ask_overwrite):
+        super().__init__()
+        self.setWindowTitle("Matting Studio")
+        self.setAcceptDrops(True)
+        self.settings = settings or AppSettings()
+        self.confirm_overwrite = confirm_overwrite
+        self.controller = EditorController(synchronous=synchronous, parent=self)
+        self.shown_alpha: np.ndarray | None = None
+        self.last_error: tuple[str, str] | None = None
+        self.last_export: str | None = None
+
+        # Views -----------------------------------------------------------------
+        self.photo_view = ImageView("Photo")
+        self.trimap_view = ImageView("Trimap")
+        self.alpha_view = ImageView("Alpha")
+        self.cutout_view = ImageView("Cutout")
+        self.views = [self.photo_view, self.trimap_view, self.alpha_view, self.cutout_view]
+        self.sync = ViewSync(self.views, self)
+        self.panels = {
+            "photo": ViewPanel(self.photo_view, "with trimap overlay · paint here"),
+            "trimap": ViewPanel(self.trimap_view, "white subject · grey unknown · black background"),
+            "alpha": ViewPanel(self.alpha_view, "the matte"),
+            "cutout": ViewPanel(self.cutout_view, "preview of the export"),
+        }
+        grid = QGridLayout()
+        grid.setContentsMargins(4, 4, 4, 4)
+        grid.setSpacing(4)
+        for (r, c), key in zip(((0, 0), (0, 1), (1, 0), (1, 1)), self.panels):
+            grid.addWidget(self.panels[key], r, c)
+        editor_page = QWidget()
+        editor_page.setLayout(grid)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._welcome_page())
+        self.stack.addWidget(editor_page)
+        self.setCentralWidget(self.stack)
+
+        self.brush = BrushTool(self.sync, size=self.settings.brush_size(), parent=self)
+        self.brush.strokeFinished.connect(self.controller.add_stroke)
+
+        # Side panel ------------------------------------------------------------
+        self.panel = SidePanel()
+        dock = QDockWidget("Tools", self)
+        dock.setObjectName("toolsDock")
+        dock.setWidget(self.panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+        # Status bar ------------------------------------------------------------
+        sb = self.statusBar()
+        self.status_label = QLabel("Open a photo to start")
+        self.alpha_label = QLabel("")
+        self.alpha_label.setObjectName("alphaState")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 100)
+        self.progress_bar.setMaximumWidth(180)
+        self.progress_bar.setVisible(False)
+        self.zoom_label = QLabel("")
+        self.size_label = QLabel("")
+        sb.addWidget(self.status_label, 1)
+        sb.addPermanentWidget(self.alpha_label)
+        sb.addPermanentWidget(self.progress_bar)
+        sb.addPermanentWidget(self.size_label)
+        sb.addPermanentWidget(self.zoom_label)
+
+        self.actions_ = build_actions(self)
+        self._wire()
+        self._restore_settings()
+        self._set_editing_enabled(False)
+
+    # ------------------------------------------------------------------ construction
+    def _welcome_page(self) -> QWidget:
+        w = QWidget()
+        w.setObjectName("welcome")
+        lay = QVBoxLayout(w)
+        lay.addStretch(1)
+        title = QLabel("<h1>Matting Studio</h1>"
+                       "<p>Drop a photo here, or open one to cut out its subject.</p>")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(title)
+        for text, slot in (("Open Photo…", self.open_dialog), ("Try the Sample Photo", self.open_sample)):
+            b = QPushButton(text)
+            b.setMinimumWidth(220)
+            b.clicked.connect(slot)
+            lay.addWidget(b, 0, Qt.AlignmentFlag.AlignCenter)
+        lay.addStretch(2)
+        return w
+
+    def _wire(self) -> None:
+        c, p = self.controller, self.panel
+        c.opening.connect(self._on_opening)
+        c.documentOpened.connect(self._on_document)
+        c.trimapChanged.connect(self._show_trimap)
+        c.alphaChanged.connect(self._show_alpha)
+        c.alphaStateChanged.connect(self._show_alpha_state)
+        c.busyChanged.connect(self._on_busy)
+        c.progress.connect(self._on_progress)
+        c.exported.connect(self._on_exported)
+        c.error.connect(self.show_error)
+        self.sync.zoomChanged.connect(lambda s: self.zoom_label.setText(f"{s * 100:.0f} %"))
+        self.brush.modeChanged.connect(self._on_brush_mode)
+        self.brush.sizeChanged.connect(self._on_brush_size)
+        for mode, b in p.brush_buttons.items():
+            b.clicked.connect(lambda _c=False, m=mode: self.brush.set_mode(m))
+        p.brushSizeChanged.connect(self.brush.set_size)
+        p.trimapParamsChanged.connect(c.set_trimap_params)
+        p.resetRequested.connect(c.reset_trimap)
+        p.overlayVisibleChanged.connect(self.set_overlay_visible)
+        p.overlayOpacityChanged.connect(self.set_overlay_opacity)
+        p.previewBackgroundChanged.connect(self.set_preview_background)
+        p.exportRequested.connect(self.export_dialog)
+        p.copyRequested.connect(self.copy_cutout)
+        c.undo_stack.indexChanged.connect(self._sync_params_from_doc)
+
+    def _restore_settings(self) -> None:
+        s = self.settings
+        geometry = s.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1360, 860)
+        state = s.window_state()
+        if state is not None:
+            self.restoreState(state)
+        self.panel.set_brush_mode(self.brush.mode)
+        self.panel.set_brush_size(self.brush.size)
+        self.panel.set_overlay(s.overlay_visible(), s.overlay_opacity())
+        self.set_overlay_visible(s.overlay_visible())
+        self.set_overlay_opacity(s.overlay_opacity())
+        self.preview_color = QColor(s.preview_color())
+        self.set_preview_background(s.preview_background(), ask=False)
+
+    def _set_editing_enabled(self, on: bool) -> None:
+        self.stack.setCurrentIndex(1 if on else 0)
+        for name in ("export", "copy", "reset", "fit", "actual", "zoom_in", "zoom_out"):
+            self.actions_[name].setEnabled(on)
+        for w in (self.panel.export_button, self.panel.copy_button, self.panel.reset_button):
+            w.setEnabled(on)
+
+    # ------------------------------------------------------------------ open
+    def open_path(self, path: str | Path) -> None:
+        self.controller.open(path)
+
+    def open_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open Photo", self.settings.last_folder(),
+                                              OPEN_FILTER)
+        if name:
+            self.open_path(name)
+
+    def open_sample(self) -> None:
+        try:
+            self.open_path(resource_path(SAMPLE_PHOTO))
+        except FileNotFoundError as e:
+            self.show_error("Sample photo missing", str(e))
+
+    def _on_opening(self, path: str) -> None:
+        self.status_label.setText(f"Opening {Path(path).name}…")
+
+    def _on_document(self, doc) -> None:
+        if doc.path is not None:
+            self.settings.add_recent_file(doc.path)
+            self.settings.set_last_folder(doc.path.parent)
+        self.setWindowTitle(f"{doc.name} — Matting Studio")
+        self.shown_alpha = None
+        self.photo_view.set_pixmap(to_pixmap(float_to_u8(doc.image.rgb)))
+        for v in (self.alpha_view, self.cutout_view):
+            v.set_pixmap(None)
+        self.panel.set_trimap_params(doc.trimap_params)
+        w, h = doc.image.size
+        self.size_label.setText(f"{w} × {h}")
+        self.status_label.setText(f"{doc.name}: computing the first matte…")
+        self._set_editing_enabled(True)
+        QTimer.singleShot(0, self.sync.fit)
+
+    # ------------------------------------------------------------------ display
+    def _show_trimap(self) -> None:
+        doc = self.controller.doc
+        if doc is None:
+            return
+        trimap = doc.trimap()
+        self.trimap_view.set_pixmap(to_pixmap(trimap))
+        self.photo_view.set_overlay(to_pixmap(trimap_overlay(trimap)))
+        if self.sync.fit_mode:
+            self.sync.fit()
+        n = len(doc.strokes)
+        self.actions_["reset"].setEnabled(n > 0)
+        self.panel.reset_button.setEnabled(n > 0)
+
+    def _show_alpha(self) -> None:
+        doc = self.controller.doc
+        if doc is None or doc.result is None:
+            return
+        r = doc.result
+        self.shown_alpha = r.alpha
+        fg = r.foreground if r.foreground is not None else doc.image.rgb
+        self.alpha_view.set_pixmap(to_pixmap(float_to_u8(r.alpha)))
+        self.cutout_view.set_pixmap(to_pixmap(cutout_rgba(fg, r.alpha)))
+        self.set_preview_background(self.settings.preview_background(), ask=False)
+        self.alphaShown.emit()
+
+    def _show_alpha_state(self, current: bool) -> None:
+        for key in ("alpha", "cutout"):
+            if current:
+                self.panels[key].set_badge("✓ up to date", "ok")
+            else:
+                self.panels[key].set_badge("⟳ out of date, updating…", "stale")
+            view = self.panels[key].view
+            view.base.setOpacity(1.0 if current else 0.55)
+        self.alpha_label.setText("Alpha up to date" if current else "Alpha out of date")
+        self.alpha_label.setProperty("kind", "ok" if current else "stale")
+        self.alpha_label.style().unpolish(self.alpha_label)
+        self.alpha_label.style().polish(self.alpha_label)
+        doc = self.controller.doc
+        if current and doc is not None:
+            n = len(doc.strokes)
+            self.status_label.setText(
+                f"{doc.name}: ready. {n} stroke{'s' if n != 1 else ''}. Paint to fix the trimap, "
+                "Ctrl+E to export.")
+
+    def _on_busy(self, busy: bool) -> None:
+        self.progress_bar.setVisible(busy)
+        if not busy:
+            self.progress_bar.setValue(0)
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress_bar.setVisible(True)
+        self.progress_bar.setValue(int(round(fraction * 100)))
+        self.status_label.setText(message[:1].upper() + message[1:] + "…" if fraction < 1 else message)
+
+    # ------------------------------------------------------------------ brush & view
+    def _on_brush_mode(self, mode: str) -> None:
+        self.panel.set_brush_mode(mode)
+        self.actions_[f"brush_{mode}"].setChecked(True)
+
+    def _on_brush_size(self, size: int) -> None:
+        self.panel.set_brush_size(size)
+        self.settings.set_brush_size(size)
+
+    def _sync_params_from_doc(self, _index: int = 0) -> None:
+        if self.controller.doc is not None:
+            self.panel.set_trimap_params(self.controller.doc.trimap_params)
+
+    def set_overlay_visible(self, on: bool) -> None:
+        self.photo_view.overlay.setVisible(on)
+        self.panel.overlay_check.blockSignals(True)
+        self.panel.overlay_check.setChecked(on)
+        self.panel.overlay_check.blockSignals(False)
+        self.actions_["overlay"].setChecked(on)
+        self.settings.set_overlay_visible(on)
+
+    def set_overlay_opacity(self, percent: int) -> None:
+        self.photo_view.overlay.setOpacity(percent / 100.0)
+        self.settings.set_overlay_opacity(percent)
+
+    def set_preview_background(self, key: str, ask: bool = True) -> None:
+        if key == "color" and ask:
+            color = QColorDialog.getColor(self.preview_color, self, "Preview background colour")
+            if color.isValid():
+                self.preview_color = color
+                self.settings.set_preview_color(color.name())
+        brush = {"checkerboard": checker_brush(), "white": QColor(255, 255, 255),
+                 "black": QColor(0, 0, 0), "color": self.preview_color}.get(key, checker_brush())
+        self.cutout_view.set_backdrop(brush if self.cutout_view.has_image() else None)
+        self.settings.set_preview_background(key)
+        self.panel.set_preview_background(key)
+
+    # ------------------------------------------------------------------ export
+    def export_dialog(self) -> None:
+        c = self.controller
+        if c.doc is None:
+            return
+        defaults = {k: c.default_export_path(k) for k in ("cutout", "alpha", "trimap")}
+        dlg = ExportDialog(defaults, c.doc.path, parent=self, confirm_overwrite=self.confirm_overwrite)
+        self._export_dlg = dlg
+        if dlg.exec() and dlg.choice() is not None:
+            ch = dlg.choice()
+            self.settings.set_last_folder(ch.path.parent)
+            c.export(ch.path, ch.kind)
+
+    def _on_exported(self, path: str) -> None:
+        self.last_export = path
+        self.status_label.setText(f"Saved {path}")
+
+    def copy_cutout(self) -> None:
+        doc = self.controller.doc
+        if doc is None or doc.result is None:
+            return
+        r = doc.cutout_result()
+        QGuiApplication.clipboard().setImage(to_qimage(cutout_rgba(r.foreground, r.alpha)))
+        self.status_label.setText("Cutout copied to the clipboard")
+
+    # ------------------------------------------------------------------ errors & help
+    def show_error(self, title: str, message: str) -> None:
+        """Non-blocking error dialog; the app keeps running."""
+        log.warning("%s: %s", title, message)
+        self.last_error = (title, message)
+        self.status_label.setText(f"{title}: {message}")
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def show_shortcuts(self) -> None:
+        show_shortcuts(self, [a for a in self.actions_.values() if not a.shortcut().isEmpty()])
+
+    def show_about(self) -> None:
+        show_about(self)
+
+    # ------------------------------------------------------------------ events
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if local_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        files = local_files(event.mimeData())
+        if not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_path(files[0])
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.settings.set_geometry(self.saveGeometry())
+        self.settings.set_window_state(self.saveState())
+        self.settings.sync()
+        self.controller.shutdown()
+        super().closeEvent(event)
+
+    def cursor_scene_pos(self) -> QPointF | None:
+        return None
+
+
+def local_files(mime) -> list[str]:
+    if mime is None or not mime.hasUrls():
+        return []
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+
+def shortcut_text(seq: QKeySequence) -> str:
+    return seq.toString(QKeySequence.SequenceFormat.NativeText)

@@ -1,0 +1,210 @@
+"""The right-hand panel: quick steps, brush, trimap, overlay and preview controls, export."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+    QSizePolicy, QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+)
+
+from ..core.trimap import TrimapParams
+from .brush_tool import MAX_SIZE, MIN_SIZE
+from .qimage import MODE_COLORS
+
+BRUSHES = (("foreground", "Subject", "F"), ("background", "Background", "B"),
+           ("unknown", "Unsure / hair", "U"))
+BACKGROUND_LABELS = (("checkerboard", "Checkerboard"), ("white", "White"), ("black", "Black"),
+                     ("color", "Colour…"))
+
+STEPS = (
+    "<b>1.</b> Open a photo (or drop it on the window).<br>"
+    "<b>2.</b> Where the cutout is wrong, paint <span style='color:#2ecc40'><b>green</b></span> "
+    "over parts of the subject, <span style='color:#e63946'><b>red</b></span> over background, "
+    "<span style='color:#ffc828'><b>yellow</b></span> over hair and fuzzy edges.<br>"
+    "<b>3.</b> Export the PNG (Ctrl+E)."
+)
+
+
+def brush_icon(mode: str, size: int = 18) -> QIcon:
+    pm = QPixmap(size, size)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(QColor(20, 20, 20))
+    p.setBrush(MODE_COLORS[mode])
+    p.drawEllipse(1, 1, size - 2, size - 2)
+    p.end()
+    return QIcon(pm)
+
+
+def color_icon(color: QColor, size: int = 14) -> QIcon:
+    pm = QPixmap(size, size)
+    pm.fill(color)
+    return QIcon(pm)
+
+
+class SidePanel(QWidget):
+    """Controls only: every change is re-emitted as a signal for the window to wire."""
+
+    brushSizeChanged = Signal(int)
+    trimapParamsChanged = Signal(object)  # TrimapParams
+    resetRequested = Signal()
+    overlayVisibleChanged = Signal(bool)
+    overlayOpacityChanged = Signal(int)
+    previewBackgroundChanged = Signal(str)
+    exportRequested = Signal()
+    copyRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("sidePanel")
+        self.setMinimumWidth(250)
+        self.setMaximumWidth(320)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+
+        steps = QLabel(STEPS)
+        steps.setObjectName("steps")
+        steps.setWordWrap(True)
+        steps.setTextFormat(Qt.TextFormat.RichText)
+        lay.addWidget(steps)
+
+        # Brush ---------------------------------------------------------------
+        brush = QGroupBox("Brush")
+        grid = QGridLayout(brush)
+        self.brush_buttons: dict[str, QToolButton] = {}
+        for col, (mode, label, key) in enumerate(BRUSHES):
+            b = QToolButton()
+            b.setObjectName(f"brush_{mode}")
+            b.setText(f"{label}\n({key})")
+            b.setIcon(brush_icon(mode, 22))
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            b.setCheckable(True)
+            b.setAutoExclusive(True)
+            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            grid.addWidget(b, 0, col)
+            self.brush_buttons[mode] = b
+        self.size_slider = QSlider(Qt.Orientation.Horizontal)
+        self.size_slider.setObjectName("brushSize")
+        self.size_slider.setRange(MIN_SIZE, 200)
+        self.size_spin = QSpinBox()
+        self.size_spin.setRange(MIN_SIZE, MAX_SIZE)
+        self.size_spin.setSuffix(" px")
+        self.size_slider.valueChanged.connect(self._slider_moved)
+        self.size_spin.valueChanged.connect(self._spin_changed)
+        grid.addWidget(QLabel("Size  [ ]"), 1, 0)
+        row = QHBoxLayout()
+        row.addWidget(self.size_slider, 1)
+        row.addWidget(self.size_spin)
+        grid.addLayout(row, 1, 1, 1, 2)
+        lay.addWidget(brush)
+
+        # Trimap ----------------------------------------------------------------
+        tri = QGroupBox("Automatic trimap")
+        form = QFormLayout(tri)
+        self.kernel_spin = QSpinBox()
+        self.kernel_spin.setObjectName("kernelSize")
+        self.kernel_spin.setRange(1, 51)
+        self.kernel_spin.setToolTip("Size of the erode / dilate kernel that sets the width of the "
+                                    "unknown (grey) band around the subject")
+        self.iter_spin = QSpinBox()
+        self.iter_spin.setObjectName("iterations")
+        self.iter_spin.setRange(0, 20)
+        self.iter_spin.setToolTip("How many times the kernel is applied (0 = hard edge)")
+        form.addRow("Edge band (kernel)", self.kernel_spin)
+        form.addRow("Iterations", self.iter_spin)
+        self.set_trimap_params(TrimapParams())
+        self.kernel_spin.valueChanged.connect(self._params_changed)
+        self.iter_spin.valueChanged.connect(self._params_changed)
+        self.reset_button = QPushButton("Reset to automatic trimap")
+        self.reset_button.setObjectName("resetTrimap")
+        self.reset_button.setToolTip("Remove every stroke (undoable)")
+        self.reset_button.clicked.connect(self.resetRequested)
+        form.addRow(self.reset_button)
+        self.overlay_check = QCheckBox("Show trimap on the photo  (O)")
+        self.overlay_check.toggled.connect(self.overlayVisibleChanged)
+        self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.opacity_slider.setObjectName("overlayOpacity")
+        self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.valueChanged.connect(self.overlayOpacityChanged)
+        form.addRow(self.overlay_check)
+        form.addRow("Overlay opacity", self.opacity_slider)
+        lay.addWidget(tri)
+
+        # Preview ---------------------------------------------------------------
+        prev = QGroupBox("Cutout preview")
+        pl = QFormLayout(prev)
+        self.bg_combo = QComboBox()
+        self.bg_combo.setObjectName("previewBackground")
+        for key, label in BACKGROUND_LABELS:
+            self.bg_combo.addItem(label, key)
+        self.bg_combo.activated.connect(
+            lambda i: self.previewBackgroundChanged.emit(self.bg_combo.itemData(i)))
+        pl.addRow("Background", self.bg_combo)
+        lay.addWidget(prev)
+
+        # Export ----------------------------------------------------------------
+        self.export_button = QPushButton("Export PNG…")
+        self.export_button.setObjectName("exportButton")
+        self.export_button.setToolTip("Save the cutout, the alpha matte or the trimap (Ctrl+E)")
+        self.export_button.clicked.connect(self.exportRequested)
+        self.copy_button = QPushButton("Copy cutout")
+        self.copy_button.setToolTip("Copy the cutout to the clipboard (Ctrl+Shift+C)")
+        self.copy_button.clicked.connect(self.copyRequested)
+        lay.addWidget(self.export_button)
+        lay.addWidget(self.copy_button)
+        lay.addStretch(1)
+
+        legend = QLabel(
+            "<small>Trimap: <b>white</b> = subject, <b>black</b> = background, "
+            "<b>grey</b> = unknown (solved by matting).<br>"
+            "Wheel: zoom · middle-drag or Space+drag: pan</small>")
+        legend.setWordWrap(True)
+        legend.setObjectName("legend")
+        lay.addWidget(legend)
+
+    # ------------------------------------------------------------------ setters (no signals)
+    def set_brush_mode(self, mode: str) -> None:
+        self.brush_buttons[mode].setChecked(True)
+
+    def set_brush_size(self, size: int) -> None:
+        for w in (self.size_slider, self.size_spin):
+            w.blockSignals(True)
+            w.setValue(size)
+            w.blockSignals(False)
+
+    def set_trimap_params(self, params: TrimapParams) -> None:
+        for w, v in ((self.kernel_spin, params.kernel_size), (self.iter_spin, params.iterations)):
+            w.blockSignals(True)
+            w.setValue(v)
+            w.blockSignals(False)
+
+    def set_overlay(self, visible: bool, opacity: int) -> None:
+        self.overlay_check.setChecked(visible)
+        self.opacity_slider.setValue(opacity)
+
+    def set_preview_background(self, key: str) -> None:
+        i = self.bg_combo.findData(key)
+        if i >= 0:
+            self.bg_combo.setCurrentIndex(i)
+
+    def trimap_params(self) -> TrimapParams:
+        return TrimapParams(kernel_size=self.kernel_spin.value(), iterations=self.iter_spin.value())
+
+    # ------------------------------------------------------------------ internals
+    def _slider_moved(self, v: int) -> None:
+        self.size_spin.blockSignals(True)
+        self.size_spin.setValue(v)
+        self.size_spin.blockSignals(False)
+        self.brushSizeChanged.emit(v)
+
+    def _spin_changed(self, v: int) -> None:
+        self.size_slider.blockSignals(True)
+        self.size_slider.setValue(v)
+        self.size_slider.blockSignals(False)
+        self.brushSizeChanged.emit(v)
+
+    def _params_changed(self) -> None:
+        self.trimapParamsChanged.emit(self.trimap_params())
