@@ -51,6 +51,8 @@ class MattingRequest:
     previous_alpha: np.ndarray | None = None
     previous_trimap: np.ndarray | None = None
     with_foreground: bool = True
+    source_alpha: np.ndarray | None = None
+    """The file's own alpha (RGBA sources): the matte is capped by it (docs/adr/0001)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ def solve_request(request: MattingRequest, progress: ProgressFn = no_progress,
     """The default solver: a full solve of the request's trimap, then edge colours."""
     alpha = solve_alpha(request.rgb, request.trimap, request.backend,
                         progress=sub_progress(progress, 0.0, 0.85), cancel=cancel)
+    if request.source_alpha is not None:
+        alpha = np.minimum(alpha, request.source_alpha).astype(np.float32, copy=False)
     fg = None
     if request.with_foreground:
         if cancel is not None:
@@ -93,7 +97,7 @@ def build_matting_request(image: LoadedImage, trimap: np.ndarray, settings: Pipe
         rgb=image.rgb, trimap=t, backend=settings.backend, revision=revision,
         previous_alpha=None if previous is None else previous.alpha,
         previous_trimap=None if previous is None else previous.trimap,
-        with_foreground=with_foreground,
+        with_foreground=with_foreground, source_alpha=image.source_alpha,
     )
 
 

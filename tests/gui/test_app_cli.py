@@ -1,0 +1,42 @@
+"""``matting-studio IMAGE --screenshot OUT.png`` as a real process (offscreen)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.gui
+
+
+def _run(args, tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path),
+               XDG_CONFIG_HOME=str(tmp_path / "xdg"))
+    return subprocess.run([sys.executable, "-m", "matting_studio", *args], capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+def test_screenshot_opens_the_image_waits_for_the_alpha_and_exits_0(photo, tmp_path):
+    out = tmp_path / "shot.png"
+    r = _run([str(photo), "--screenshot", str(out)], tmp_path)
+    assert r.returncode == 0, r.stderr
+    im = np.asarray(Image.open(out).convert("RGB"))
+    assert im.shape[0] >= 600 and im.shape[1] >= 1000
+    assert im.std() > 20  # not a blank window
+
+
+def test_screenshot_of_the_sample(tmp_path):
+    out = tmp_path / "sample.png"
+    r = _run(["--sample", "--screenshot", str(out)], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert Image.open(out).size[0] >= 1000
+
+
+def test_screenshot_of_a_missing_file_fails_cleanly(tmp_path):
+    r = _run([str(tmp_path / "nope.jpg"), "--screenshot", str(tmp_path / "x.png")], tmp_path)
+    assert r.returncode == 1 and "nope.jpg" in r.stderr
+    assert not (tmp_path / "x.png").exists()
