@@ -37,6 +37,9 @@ are refused with a "not supported" message rather than half-supported."""
 MAX_FILE_BYTES = 4 << 30
 """Files larger than this are refused before reading (no photo format needs more)."""
 
+MAX_JPEG_SCANS = 300
+"""More start-of-scan markers than this is a CPU-exhaustion attack, not a photo."""
+
 RAW_SUFFIXES = frozenset(
     ".3fr .arw .cr2 .cr3 .crw .dcr .dng .erf .iiq .k25 .kdc .mef .mos .mrw .nef .nrw .orf "
     ".pef .raf .raw .rw2 .rwl .sr2 .srf .srw .x3f".split()
@@ -134,6 +137,10 @@ def decode_image(
             f"{name}: camera RAW files are not supported; export a JPEG, PNG or 16-bit TIFF "
             "from your RAW converter and open that"
         )
+    if kind == "JPEG" and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
+        # Each start-of-scan re-decodes the whole picture: a small file with thousands of
+        # scans keeps a decoder busy for minutes. Real progressive JPEGs use about ten.
+        raise ImageLoadError(f"{name}: the JPEG file is damaged (far too many scans)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -382,13 +389,13 @@ def _pixels(
     mode = im.mode
     if mode == "CMYK":
         rgb_im = _cmyk_to_rgb(im, _checked_icc(icc, name, "CMYK"))
-        return np.asarray(rgb_im, dtype=np.float32) / 255.0, None, 8, None
+        return _unit(rgb_im, 255.0), None, 8, None
     rgb_icc = _checked_icc(icc, name, "RGB") if mode not in ("L", "LA", "I", "F", "1", "P",
                                                             "PA") and not mode.startswith("I;16") else None
     if _is_16_bit(im, data, fmt):
         decoded = _cv2_decode_16(data, im.size)
         if decoded is not None:
-            arr = decoded.astype(np.float32) / 65535.0
+            arr = _unit(decoded, 65535.0)
             if arr.ndim == 2:
                 return np.repeat(arr[:, :, None], 3, axis=2), None, 16, None
             if arr.shape[2] == 4:
@@ -415,17 +422,24 @@ def _pixels(
     )
     try:
         if has_alpha:
-            arr = np.asarray(im.convert("RGBA"), dtype=np.float32) / 255.0
+            arr = _unit(im.convert("RGBA"), 255.0)
             return arr[:, :, :3], arr[:, :, 3], 8, rgb_icc if mode.startswith("RGB") else None
         if mode != "RGB":
             # Grey, palette, YCbCr, LAB, 1-bit: convert; a grey or palette ICC no longer applies.
             keep = rgb_icc if mode in ("RGB", "YCbCr") else None
-            return np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0, None, 8, keep
+            return _unit(im.convert("RGB"), 255.0), None, 8, keep
     except ValueError as e:
         if "conversion" in str(e):
             raise ImageLoadError(f"{name}: its colour mode ({mode}) is not supported") from None
         raise
-    return np.asarray(im, dtype=np.float32) / 255.0, None, 8, rgb_icc
+    return _unit(im, 255.0), None, 8, rgb_icc
+
+
+def _unit(pixels, scale: float) -> np.ndarray:
+    """float32 copy of ``pixels`` divided by ``scale`` in place (one float buffer, not two)."""
+    arr = np.array(pixels, dtype=np.float32)
+    arr /= np.float32(scale)
+    return arr
 
 
 def _cv2_decode_16(data: bytes, size: tuple[int, int]) -> np.ndarray | None:

@@ -209,6 +209,11 @@ def make_hostile_files(folder: str | os.PathLike[str], posix_extras: bool = True
                 tb[e + 8:e + 12] = struct.pack("<I", 60_000)
     add("bomb_tags.tif", bytes(tb), "error")
 
+    prog = encode(base, "JPEG", progressive=True)
+    last_sos = prog.rindex(b"\xff\xda")
+    add("scan_bomb.jpg", prog[:last_sos] + prog[last_sos:-2] * 2000 + b"\xff\xd9", "error",
+        note="thousands of progressive scans: minutes of CPU in a naive decoder")
+
     # --- tiny and thin ------------------------------------------------------------------
     add("tiny_1x1.png", encode(base[:1, :1], "PNG"), "ok", (1, 1))
     add("tiny_1x1_jpg.jpg", encode(base[:1, :1], "JPEG"), "ok", (1, 1))

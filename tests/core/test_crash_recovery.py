@@ -56,6 +56,7 @@ def _expected_strokes(n):
     return strokes
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_kill_minus_nine_mid_edit_then_recover(tmp_path, monkeypatch, astronaut_small):
     data = tmp_path / "data"

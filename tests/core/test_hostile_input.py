@@ -137,6 +137,7 @@ def _error_lines(stderr: str, name: str) -> list[str]:
     return [ln for ln in stderr.splitlines() if ln.startswith(f"error: {name}:")]
 
 
+@pytest.mark.slow
 def test_cli_batch_over_every_hostile_file(hostile, tiny_model, tmp_path):
     folder, cases = hostile
     before = _snapshot(folder)
@@ -178,6 +179,7 @@ def test_cli_batch_over_every_hostile_file(hostile, tiny_model, tmp_path):
     assert np.asarray(Image.open(out / "all_transparent_cutout.png"))[:, :, 3].max() == 0
 
 
+@pytest.mark.slow
 def test_cli_single_files_with_the_embedded_model(hostile, tmp_path):
     """Default output beside the input; the real model; bad and odd files in one folder."""
     folder, _ = hostile
