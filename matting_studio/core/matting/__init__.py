@@ -9,8 +9,9 @@ inputs, handles trivial and tiny cases and dispatches to the registered backend.
 from __future__ import annotations
 
 from .registry import BACKENDS, DEFAULT_BACKEND, backend_names, register, solve_alpha
+from .warmup import warmup
 
 from . import cf as _cf  # noqa: F401,E402  (registers "cf")
 from . import knn as _knn  # noqa: F401,E402  (registers "knn")
 
-__all__ = ["BACKENDS", "DEFAULT_BACKEND", "backend_names", "register", "solve_alpha"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "backend_names", "register", "solve_alpha", "warmup"]

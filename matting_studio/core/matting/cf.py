@@ -1,40 +1,47 @@
-"""Closed-form matting (Levin, Lischinski & Weiss 2008) on pymatting's Laplacian."""
+"""Closed-form matting (Levin, Lischinski & Weiss 2008): the crop solver behind ``"cf"``.
+
+The system is exactly pymatting's ``estimate_alpha_cf`` (ε = 1e-7, 3×3 windows), built by
+:func:`~.laplacian.cf_system` for the unknown pixels of the crop only. Crops of up to
+:data:`DIRECT_MAX` unknowns are solved directly (sparse LU); larger ones by our PCG with an
+incomplete-LU preconditioner, warm-started from ``x0``. The tiling driver keeps crops small.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from pymatting.laplacian.cf_laplacian import cf_laplacian
-from pymatting.preconditioner.ichol import ichol
 
 from ..progress import CancelToken, ProgressFn
+from .laplacian import cf_system
 from .registry import register
 from .solver import pcg
 
 EPSILON = 1e-7
 RADIUS = 1
+DIRECT_MAX = 30_000
+"""Largest number of unknowns solved by sparse LU; beyond it, preconditioned CG."""
 
 
-@register("cf", "closed-form matting (Levin et al.), pymatting's Laplacian")
+@register("cf", "closed-form matting (Levin et al.)")
 def solve_cf(
     image: np.ndarray, trimap: np.ndarray, *, progress: ProgressFn,
     cancel: CancelToken | None = None, x0: np.ndarray | None = None
 ) -> np.ndarray:
-    """Same system as ``pymatting.estimate_alpha_cf`` (ε = 1e-7, r = 1, ichol), our PCG."""
-    is_fg = (trimap == 255).ravel()
-    is_known = ((trimap == 0) | (trimap == 255))
-    is_unknown = ~is_known.ravel()
-    L = cf_laplacian(image, epsilon=EPSILON, radius=RADIUS, is_known=is_known)
+    """Alpha (float32, 0..1) of one crop; same system as ``pymatting.estimate_alpha_cf``."""
+    import scipy.sparse.linalg as sla
+
+    L, b, unknown = cf_system(image, trimap, EPSILON)
     if cancel is not None:
         cancel.check()
-    L_U = L[is_unknown, :][:, is_unknown]
-    R = L[is_unknown, :][:, is_known.ravel()]
-    b = -R.dot(is_fg[is_known.ravel()].astype(np.float64))
-    progress(0.05, "preparing")
-    M = ichol(L_U)
-    if cancel is not None:
-        cancel.check()
-    x = pcg(L_U, b, precondition=M, x0=None if x0 is None else x0.ravel()[is_unknown],
-            progress=lambda f, m: progress(0.1 + 0.9 * f, m), cancel=cancel)
-    alpha = is_fg.astype(np.float64)
-    alpha[is_unknown] = x
+    progress(0.3, "preparing")
+    alpha = (trimap == 255).astype(np.float64).ravel()
+    if unknown.size:
+        if unknown.size <= DIRECT_MAX:
+            x = sla.spsolve(L.tocsc(), b, permc_spec="MMD_AT_PLUS_A")
+        else:
+            ilu = sla.spilu(L.tocsc(), drop_tol=1e-4, fill_factor=10)
+            x = pcg(L, b, precondition=ilu.solve,
+                    x0=None if x0 is None else np.asarray(x0, np.float64).ravel()[unknown],
+                    progress=lambda f, m: progress(0.3 + 0.7 * f, m), cancel=cancel)
+        alpha[unknown] = x
+    progress(1.0, "solving alpha")
     return np.clip(alpha, 0.0, 1.0).reshape(trimap.shape).astype(np.float32)

@@ -14,15 +14,19 @@ log = logging.getLogger(__name__)
 
 
 class Backend(Protocol):
+    """A crop solver: ``fn(image float64 (h, w, 3), trimap uint8, *, progress, cancel,
+    x0=None) -> float32 alpha``. :func:`solve_alpha` hands it crops of the unknown band
+    (tiles, possibly at a reduced size), never necessarily the whole photo."""
+
     def __call__(
         self, image: np.ndarray, trimap: np.ndarray, *, progress: ProgressFn,
-        cancel: CancelToken | None
+        cancel: CancelToken | None, x0: np.ndarray | None = None
     ) -> np.ndarray: ...
 
 
 BACKENDS: dict[str, Backend] = {}
 DESCRIPTIONS: dict[str, str] = {}
-DEFAULT_BACKEND = "cf"
+DEFAULT_BACKEND = "ifm"
 
 
 def register(name: str, description: str) -> Callable[[Backend], Backend]:
@@ -49,8 +53,16 @@ def solve_alpha(
     backend: str = DEFAULT_BACKEND,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
+    *,
+    scale: "ScaleParams | None" = None,  # noqa: F821
+    x0: np.ndarray | None = None,
 ) -> np.ndarray:
     """Alpha matte for ``image`` (float (h, w, 3), 0..1) inside ``trimap``'s unknown band.
+
+    Any size: the band is solved tile by tile, and coarse-to-fine beyond
+    ``scale.max_unknown`` unknown pixels (:mod:`.multiscale`), with the backend as crop solver.
+    ``image`` may be float32; crops are converted to float64 one at a time. ``x0`` (float
+    (h, w)) is a previous alpha that warm-starts iterative backends.
 
     Returns float32 (h, w) in 0..1. Known pixels keep their trimap value exactly.
     Raises :class:`MattingError` for a bad backend name or mismatched shapes and
@@ -74,14 +86,19 @@ def solve_alpha(
     if not (trimap == 0).any():
         progress(1.0, "matting")
         return np.where(unknown, 1.0, known_alpha).astype(np.float32)
+    from .multiscale import ScaleParams, solve_multiscale
+
     h, w = trimap.shape
     pad_y, pad_x = max(0, MIN_SIDE - h), max(0, MIN_SIDE - w)
-    img = np.asarray(image, np.float64)
+    img = image if image.dtype in (np.float32, np.float64) else np.asarray(image, np.float32)
     tri = trimap
     if pad_y or pad_x:  # windowed affinities need a few pixels each way
         img = np.pad(img, ((0, pad_y), (0, pad_x), (0, 0)), mode="edge")
         tri = np.pad(tri, ((0, pad_y), (0, pad_x)), mode="edge")
-    alpha = BACKENDS[backend](np.ascontiguousarray(img), tri, progress=progress, cancel=cancel)
+        if x0 is not None:
+            x0 = np.pad(x0, ((0, pad_y), (0, pad_x)), mode="edge")
+    alpha = solve_multiscale(img, tri, BACKENDS[backend], params=scale or ScaleParams(),
+                             progress=progress, cancel=cancel, x0=x0)
     alpha = np.clip(np.asarray(alpha, np.float32)[:h, :w], 0.0, 1.0)
     alpha[~unknown] = known_alpha[~unknown]
     return alpha

@@ -1,0 +1,177 @@
+"""Coarse-to-fine matting: solve a reduced copy of the band, carry it to full size by the
+local colour-line model, so that time and memory follow a budget, not the megapixels.
+
+Closed-form matting assumes alpha is an affine function of colour in every small window,
+``α ≈ aᵀI + b``. Once alpha is known at a reduced size, those coefficients are estimated
+there (a guided-filter regression, He et al. 2010/2015) and interpolated to full size, where
+``aᵀI + b`` is evaluated on the full-resolution colours: hair and edges keep full-resolution
+detail although the linear system was solved on fewer pixels. Everything at full size runs in
+strips of :data:`STRIP` rows, so memory stays a few bytes per pixel beyond the image itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ..progress import CancelToken, ProgressFn, no_progress, sub_progress
+from .tiling import CropSolver, TileParams, solve_tiled, unknown_mask
+
+STRIP = 512
+
+
+@dataclass(frozen=True)
+class ScaleParams:
+    """When and how to go coarse-to-fine."""
+
+    max_unknown: int = 120_000
+    """Unknown pixels solved at full size; beyond it the band is solved at a reduced size."""
+    guide_radius: int = 1
+    """Window radius (coarse pixels) of the colour-line regression used to upsample."""
+    guide_eps: float = 1e-5
+    """Regularisation of that regression (colours in 0..1)."""
+    tiles: TileParams = field(default_factory=TileParams)
+
+
+def coarse_factor(n_unknown: int, params: ScaleParams) -> float:
+    """Downscale factor (≥ 1) that brings ``n_unknown`` pixels to the budget."""
+    if n_unknown <= params.max_unknown:
+        return 1.0
+    return float(np.sqrt(n_unknown / params.max_unknown))
+
+
+def downscale_trimap(trimap: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A reduced trimap (``size`` = (w, h)): known only where every covered pixel is known."""
+    out = np.full((size[1], size[0]), 128, np.uint8)
+    for value in (0, 255):
+        m = cv2.resize(np.where(trimap == value, np.uint8(255), np.uint8(0)), size,
+                       interpolation=cv2.INTER_AREA)
+        out[m == 255] = value
+    return out
+
+
+def downscale_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Area-averaged float32 copy of ``image`` at ``size`` = (w, h), converted in strips."""
+    img = image if image.dtype == np.float32 else np.asarray(image, np.float32)
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+
+
+def _box(x: np.ndarray, r: int) -> np.ndarray:
+    return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
+
+
+def colour_line_coefficients(image: np.ndarray, alpha: np.ndarray, radius: int,
+                             eps: float) -> np.ndarray:
+    """Per-pixel (a_r, a_g, a_b, b), float32 (h, w, 4), with ``α ≈ aᵀI + b`` locally.
+
+    A guided-filter regression of ``alpha`` on the colours of ``image`` over
+    (2·radius+1)² windows, then averaged over the windows covering each pixel.
+    """
+    I = np.asarray(image, np.float64)
+    p = np.asarray(alpha, np.float64)
+    mean_i = [_box(np.ascontiguousarray(I[:, :, c]), radius) for c in range(3)]
+    mean_p = _box(p, radius)
+    cov_ip = [_box(I[:, :, c] * p, radius) - mean_i[c] * mean_p for c in range(3)]
+    s = {}
+    for a in range(3):
+        for b in range(a, 3):
+            s[a, b] = _box(I[:, :, a] * I[:, :, b], radius) - mean_i[a] * mean_i[b]
+    s00, s01, s02 = s[0, 0] + eps, s[0, 1], s[0, 2]
+    s11, s12, s22 = s[1, 1] + eps, s[1, 2], s[2, 2] + eps
+    i00 = s11 * s22 - s12 * s12
+    i01 = s02 * s12 - s01 * s22
+    i02 = s01 * s12 - s02 * s11
+    i11 = s00 * s22 - s02 * s02
+    i12 = s01 * s02 - s00 * s12
+    i22 = s00 * s11 - s01 * s01
+    det = s00 * i00 + s01 * i01 + s02 * i02
+    a0 = (i00 * cov_ip[0] + i01 * cov_ip[1] + i02 * cov_ip[2]) / det
+    a1 = (i01 * cov_ip[0] + i11 * cov_ip[1] + i12 * cov_ip[2]) / det
+    a2 = (i02 * cov_ip[0] + i12 * cov_ip[1] + i22 * cov_ip[2]) / det
+    b = mean_p - a0 * mean_i[0] - a1 * mean_i[1] - a2 * mean_i[2]
+    coef = np.stack([_box(a0, radius), _box(a1, radius), _box(a2, radius), _box(b, radius)],
+                    axis=2)
+    return coef.astype(np.float32)
+
+
+def upsample_alpha(
+    coef: np.ndarray, image: np.ndarray, trimap: np.ndarray, out: np.ndarray,
+    cancel: CancelToken | None = None, progress: ProgressFn = no_progress,
+) -> np.ndarray:
+    """Evaluate the interpolated coefficients on full-size colours, on unknown pixels only.
+
+    ``out`` (float32 (h, w)) holds the known values already and receives the band.
+    """
+    h, w = trimap.shape
+    hc, wc = coef.shape[:2]
+    sx, sy = wc / w, hc / h
+    map_x_row = ((np.arange(w, dtype=np.float32) + 0.5) * sx - 0.5).astype(np.float32)
+    for y0 in range(0, h, STRIP):
+        if cancel is not None:
+            cancel.check()
+        y1 = min(y0 + STRIP, h)
+        unk = unknown_mask(trimap[y0:y1])
+        rows = np.flatnonzero(unk.any(axis=1))
+        if rows.size == 0:
+            continue
+        r0, r1 = y0 + rows[0], y0 + rows[-1] + 1
+        cols = np.flatnonzero(unk.any(axis=0))
+        c0, c1 = cols[0], cols[-1] + 1
+        map_y = ((np.arange(r0, r1, dtype=np.float32) + 0.5) * sy - 0.5).astype(np.float32)
+        mx = np.broadcast_to(map_x_row[None, c0:c1], (r1 - r0, c1 - c0))
+        my = np.broadcast_to(map_y[:, None], (r1 - r0, c1 - c0))
+        c = cv2.remap(coef, np.ascontiguousarray(mx), np.ascontiguousarray(my),
+                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        img = np.asarray(image[r0:r1, c0:c1], np.float32)
+        a = c[:, :, 3]
+        a += c[:, :, 0] * img[:, :, 0]
+        a += c[:, :, 1] * img[:, :, 1]
+        a += c[:, :, 2] * img[:, :, 2]
+        np.clip(a, 0.0, 1.0, out=a)
+        u = unk[r0 - y0:r1 - y0, c0:c1]
+        view = out[r0:r1, c0:c1]
+        view[u] = a[u]
+        progress(y1 / h, "refining at full size")
+    return out
+
+
+def solve_multiscale(
+    image: np.ndarray,
+    trimap: np.ndarray,
+    solver: CropSolver,
+    *,
+    params: ScaleParams = ScaleParams(),
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    x0: np.ndarray | None = None,
+) -> np.ndarray:
+    """Alpha (float32 (h, w), 0..1) over ``trimap``'s unknown band, within the budget.
+
+    With at most ``params.max_unknown`` unknown pixels the band is solved tile by tile at full
+    size (:func:`~.tiling.solve_tiled`). Otherwise the image and trimap are reduced by
+    :func:`coarse_factor`, solved there tile by tile, and brought back to full size with
+    :func:`colour_line_coefficients` + :func:`upsample_alpha`. Known pixels keep their trimap
+    value exactly.
+    """
+    h, w = trimap.shape
+    n_unknown = int(np.count_nonzero(unknown_mask(trimap)))
+    factor = coarse_factor(n_unknown, params)
+    out = (trimap == 255).astype(np.float32)
+    if factor <= 1.0:
+        return solve_tiled(image, trimap, solver, params=params.tiles, progress=progress,
+                           cancel=cancel, x0=x0, out=out)
+    size = (max(3, round(w / factor)), max(3, round(h / factor)))
+    small = downscale_image(image, size)
+    small_tri = downscale_trimap(trimap, size)
+    small_x0 = None
+    if x0 is not None:
+        small_x0 = cv2.resize(np.asarray(x0, np.float32), size, interpolation=cv2.INTER_AREA)
+    if cancel is not None:
+        cancel.check()
+    small_alpha = solve_tiled(small, small_tri, solver, params=params.tiles,
+                              progress=sub_progress(progress, 0.0, 0.85), cancel=cancel,
+                              x0=small_x0)
+    coef = colour_line_coefficients(small, small_alpha, params.guide_radius, params.guide_eps)
+    return upsample_alpha(coef, image, trimap, out, cancel, sub_progress(progress, 0.85, 1.0))

@@ -1,0 +1,42 @@
+"""Start-up warm-up: pay imports (and any JIT compilation) before the first photo arrives.
+
+The default path (``"cf"`` + blur-fusion foreground) is numpy/scipy/OpenCV only: warming it
+imports scipy's sparse solvers and runs every step once on a tiny synthetic image. Backends
+built on pymatting (``"knn"``) load its numba kernels, from the on-disk cache that pymatting
+keeps (``cache=True``), so only the very first start after installation compiles them.
+The GUI calls :func:`warmup` from a background thread at start-up.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable
+
+import numpy as np
+
+
+def _tiny_problem(size: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    yy, xx = np.mgrid[0:size, 0:size]
+    d = np.hypot(yy - size / 2, xx - size / 2)
+    alpha = np.clip((size / 4 - d) / 2 + 0.5, 0, 1)
+    image = np.stack([alpha * 0.9 + 0.1, 0.3 + 0 * alpha, (1 - alpha) * 0.8], axis=2)
+    trimap = np.full((size, size), 128, np.uint8)
+    trimap[d < size / 4 - 3] = 255
+    trimap[d > size / 4 + 3] = 0
+    return image.astype(np.float32), trimap
+
+
+def warmup(backends: Iterable[str] = ("cf",), foreground: bool = True) -> float:
+    """Run each backend, the tiled driver and the foreground estimate once; return seconds."""
+    from ..foreground import estimate_foreground
+    from .registry import BACKENDS, solve_alpha
+
+    t0 = time.perf_counter()
+    image, trimap = _tiny_problem()
+    alpha = None
+    for name in backends:
+        if name in BACKENDS:
+            alpha = solve_alpha(image, trimap, name)
+    if foreground and alpha is not None:
+        estimate_foreground(image, alpha)
+    return time.perf_counter() - t0
