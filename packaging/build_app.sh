@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Build the one-folder desktop application with PyInstaller.
+#
+#   packaging/build_app.sh [--clean] [--tar]
+#
+# Needs: the project's dependencies plus PyInstaller in the current Python environment
+# (pip install -e ".[packaging]"). Uses $PYTHON (default: python3 on PATH).
+# Output:
+#   dist/matting-studio/matting-studio             the executable
+#   dist/matting-studio/_internal/                 bundled Python, Qt, model, resources
+#   dist/matting-studio/share/                     .desktop entry, AppStream metainfo, icons
+#   dist/matting-studio/install.sh                 installs it for a user or system-wide
+#   dist/matting-studio-VERSION-linux-ARCH.tar.gz  (with --tar)
+# Then run packaging/check_app.sh to try the result in a clean environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PY=${PYTHON:-python3}
+APP_ID=io.github.mattingstudio.MattingStudio
+clean=() tar=0
+for a in "$@"; do
+  case $a in
+    --clean) clean=(--clean) ;;
+    --tar) tar=1 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "unknown option $a" >&2; exit 2 ;;
+  esac
+done
+
+"$PY" -c "import PyInstaller" 2>/dev/null || {
+  echo "PyInstaller is missing: pip install -e '.[packaging]'" >&2; exit 1; }
+version=$("$PY" -c "import ast,sys; t=ast.parse(open('matting_studio/__init__.py').read()); \
+print(next(n.value.value for n in t.body if isinstance(n, ast.Assign) and n.targets[0].id == '__version__'))")
+echo "== Matting Studio $version: PyInstaller build"
+start=$(date +%s)
+"$PY" -m PyInstaller --noconfirm "${clean[@]}" --log-level WARN \
+  --distpath dist --workpath build/pyinstaller packaging/matting-studio.spec
+
+APP=dist/matting-studio
+# Compile the numba kernels once, into the bundle (see packaging/pyi_rth_matting_studio.py):
+# the installed app copies them to the user's cache instead of spending minutes on JIT
+# compilation at its first cutout. One cutout per matting method compiles every kernel.
+echo "== compiling the numba kernels into the bundle (a few minutes)"
+pre=$(mktemp -d)
+trap 'rm -rf "$pre"' EXIT
+methods=$(env -i PATH=/usr/bin:/bin HOME="$pre" MATTING_STUDIO_NUMBA_PREBUILD=1 "$APP/matting-studio" cutout --help \
+  | tr -d '\n' | sed -n 's/.*--matting {\([a-z0-9_,-]*\)}.*/\1/p' | tr ',' ' ')
+for m in ${methods:-cf}; do
+  env -i PATH=/usr/bin:/bin HOME="$pre" MATTING_STUDIO_NUMBA_PREBUILD=1 \
+    "$APP/matting-studio" cutout -q --matting "$m" resources/sample_astronaut.jpg -o "$pre/$m.png"
+  echo "   $m: ok"
+done
+echo "   $(find "$APP/_internal" -name '*.nbi' | wc -l) cached kernels, \
+$(find "$APP/_internal" \( -name '*.nbc' -o -name '*.nbi' \) -print0 | du -ch --files0-from=- | tail -1 | cut -f1)"
+
+echo "== desktop integration files"
+mkdir -p "$APP/share/applications" "$APP/share/metainfo" "$APP/share/icons"
+cp "packaging/$APP_ID.desktop" "$APP/share/applications/"
+cp "packaging/$APP_ID.metainfo.xml" "$APP/share/metainfo/"
+"$PY" packaging/render_icons.py "$APP/share/icons" >/dev/null
+cp packaging/install.sh "$APP/install.sh"
+cp LICENSE "$APP/LICENSE"
+chmod +x "$APP/install.sh"
+
+end=$(date +%s)
+echo "== built $APP in $((end - start)) s; $(du -sh "$APP" | cut -f1) on disk"
+if [ "$tar" = 1 ]; then
+  arch=$(uname -m)
+  out="dist/matting-studio-$version-linux-$arch.tar.gz"
+  tar -C dist -czf "$out" matting-studio
+  echo "== $out ($(du -h "$out" | cut -f1))"
+fi
+echo "next: packaging/check_app.sh"
