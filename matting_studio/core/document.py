@@ -18,18 +18,24 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
+from .errors import ExportError
 from .foreground import estimate_foreground
 from .image_io import LoadedImage, load_image
-from .errors import ExportError
-from .pipeline import (CutoutResult, PipelineSettings, auto_trimap, compute_mask,
-                       default_output_path, export_result)
 from .matting import solve_alpha
+from .pipeline import (
+    CutoutResult,
+    PipelineSettings,
+    auto_trimap,
+    compute_mask,
+    default_output_path,
+    export_result,
+)
 from .progress import CancelToken, ProgressFn, no_progress, sub_progress
 from .trimap import Stroke, TrimapParams, draw_stroke
 
@@ -101,6 +107,15 @@ def build_matting_request(image: LoadedImage, trimap: np.ndarray, settings: Pipe
     )
 
 
+TRIMAP_FIELDS = ("trimap", "trimap_preset", "adaptive")
+"""The :class:`PipelineSettings` fields that shape the automatic trimap (those that exist)."""
+
+
+def trimap_key(settings: PipelineSettings) -> tuple:
+    """Hashable key of everything in ``settings`` that decides the automatic trimap."""
+    return tuple(getattr(settings, f, None) for f in TRIMAP_FIELDS)
+
+
 def _frozen(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
@@ -133,8 +148,8 @@ class Document:
         self.result: MattingResult | None = None
         self.revision = 0
         self._strokes: list[Stroke] = []
-        self._auto_cache: dict[TrimapParams, np.ndarray] = {}
-        self._trimap_cache: tuple[TrimapParams, tuple[Stroke, ...], np.ndarray] | None = None
+        self._auto_cache: dict[tuple, np.ndarray] = {}
+        self._trimap_cache: tuple[tuple, tuple[Stroke, ...], np.ndarray] | None = None
 
     # ----------------------------------------------------------------- properties
     @property
@@ -189,28 +204,38 @@ class Document:
         """Back to the automatic trimap (drops every stroke); returns the dropped strokes."""
         return self.replace_strokes(())
 
-    def set_trimap_params(self, params: TrimapParams) -> TrimapParams:
-        """Change the automatic trimap's parameters; returns the old ones."""
-        old = self.settings.trimap
-        if params != old:
-            self.settings = replace(self.settings, trimap=params)
+    @property
+    def trimap_preset(self) -> str:
+        """"classic" (erode/dilate with :attr:`trimap_params`) or another automatic method."""
+        return getattr(self.settings, "trimap_preset", "classic")
+
+    def set_trimap_params(self, params: TrimapParams) -> PipelineSettings:
+        """Use the classic erode/dilate trimap with ``params``; returns the old settings."""
+        changes: dict = {"trimap": params}
+        if hasattr(self.settings, "trimap_preset"):
+            changes["trimap_preset"] = "classic"
+        return self.set_settings(replace(self.settings, **changes))
+
+    def set_settings(self, settings: PipelineSettings) -> PipelineSettings:
+        """Replace the settings (same model); returns the old ones."""
+        if settings.model_path != self.settings.model_path or settings.preset != self.settings.preset:
+            raise ValueError("a new model needs a new document (the mask would change)")
+        old = self.settings
+        if settings != old:
+            self.settings = settings
             self._changed()
         return old
 
-    def set_settings(self, settings: PipelineSettings) -> None:
-        if settings.model_path != self.settings.model_path or settings.preset != self.settings.preset:
-            raise ValueError("a new model needs a new document (the mask would change)")
-        self.settings = settings
-        self._changed()
-
     # ----------------------------------------------------------------- trimaps
-    def auto_trimap(self, params: TrimapParams | None = None) -> np.ndarray:
-        """The automatic trimap (read-only uint8), cached per :class:`TrimapParams`."""
-        params = params or self.settings.trimap
-        t = self._auto_cache.get(params)
+    def auto_trimap(self, settings: PipelineSettings | None = None) -> np.ndarray:
+        """The automatic trimap (read-only uint8) of :func:`pipeline.auto_trimap`, cached per
+        trimap settings (see :func:`trimap_key`)."""
+        settings = settings or self.settings
+        key = trimap_key(settings)
+        t = self._auto_cache.get(key)
         if t is None:
-            t = _frozen(auto_trimap(self.image, self.mask, replace(self.settings, trimap=params)))
-            self._auto_cache[params] = t
+            t = _frozen(auto_trimap(self.image, self.mask, settings))
+            self._auto_cache[key] = t
         return t
 
     def trimap(self) -> np.ndarray:
@@ -218,19 +243,19 @@ class Document:
 
         Cached; appending strokes only paints the new ones.
         """
-        params, strokes = self.settings.trimap, tuple(self._strokes)
+        key, strokes = trimap_key(self.settings), tuple(self._strokes)
         cache = self._trimap_cache
-        if cache is not None and cache[0] == params and cache[1] == strokes:
+        if cache is not None and cache[0] == key and cache[1] == strokes:
             return cache[2]
-        if cache is not None and cache[0] == params and strokes[:len(cache[1])] == cache[1]:
+        if cache is not None and cache[0] == key and strokes[:len(cache[1])] == cache[1]:
             base, todo = cache[2], strokes[len(cache[1]):]
         else:
-            base, todo = self.auto_trimap(params), strokes
+            base, todo = self.auto_trimap(), strokes
         out = np.array(base, copy=True)
         for s in todo:
             draw_stroke(out, s)
         out = _frozen(out)
-        self._trimap_cache = (params, strokes, out)
+        self._trimap_cache = (key, strokes, out)
         return out
 
     # ----------------------------------------------------------------- matting

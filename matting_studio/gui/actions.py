@@ -52,6 +52,8 @@ def build_actions(win) -> dict[str, QAction]:
     redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
     redo.setIcon(style.standardIcon(sp.SP_ArrowForward))
     for name, a in (("undo", undo), ("redo", redo)):
+        a.setIconText(name.capitalize())  # the toolbar keeps a short label
+        a.setProperty("helpText", "Undo the last stroke" if name == "undo" else "Redo")
         a.setObjectName(f"action_{name}")
         win.addAction(a)
         acts[name] = a
@@ -132,9 +134,10 @@ def build_actions(win) -> dict[str, QAction]:
     tb.addSeparator()
     for n, short in (("brush_foreground", "Subject (F)"), ("brush_background", "Background (B)"),
                      ("brush_unknown", "Unsure (U)")):
+        acts[n].setIconText(short)
         tb.addAction(acts[n])
-        tb.widgetForAction(acts[n]).setText(short)
     tb.addSeparator()
+    acts["reset"].setIconText("Reset Trimap")
     for n in ("fit", "actual", "reset"):
         tb.addAction(acts[n])
     win.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)

@@ -64,10 +64,9 @@ def run_app(args) -> int:
     if screenshot and not image:
         print("matting-studio: --screenshot needs IMAGE or --sample", file=sys.stderr)
         return 2
-    if image and not Path(image).is_file():
-        if screenshot:
-            print(f"matting-studio: {image}: file not found", file=sys.stderr)
-            return 1
+    if screenshot and not Path(image).is_file():
+        print(f"matting-studio: {image}: file not found", file=sys.stderr)
+        return 1
 
     app = create_app()
     warm_model()

@@ -6,12 +6,13 @@ trimap and queue a new matte.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtGui import QUndoCommand
 
 from ..core.document import Document
-from ..core.trimap import Stroke, TrimapParams
+from ..core.pipeline import PipelineSettings
+from ..core.trimap import Stroke
 
 _LABELS = {"foreground": "foreground stroke", "background": "background stroke",
            "unknown": "unknown stroke"}
@@ -50,29 +51,29 @@ class ResetStrokesCommand(QUndoCommand):
         self.on_change()
 
 
-class TrimapParamsCommand(QUndoCommand):
-    """Change the automatic trimap's parameters; consecutive changes merge into one step."""
+class TrimapSettingsCommand(QUndoCommand):
+    """Change how the automatic trimap is made; consecutive changes merge into one step."""
 
     ID = 1001
 
-    def __init__(self, doc: Document, params: TrimapParams, on_change: Callable[[], None]):
-        super().__init__("Change trimap parameters")
-        self.doc, self.new, self.on_change = doc, params, on_change
-        self.old = doc.trimap_params
+    def __init__(self, doc: Document, settings: PipelineSettings, on_change: Callable[[], None]):
+        super().__init__("Change trimap settings")
+        self.doc, self.new, self.on_change = doc, settings, on_change
+        self.old = doc.settings
 
     def id(self) -> int:  # noqa: A003 - Qt API
         return self.ID
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt API
-        if not isinstance(other, TrimapParamsCommand) or other.doc is not self.doc:
+        if not isinstance(other, TrimapSettingsCommand) or other.doc is not self.doc:
             return False
         self.new = other.new
         return True
 
     def redo(self) -> None:
-        self.doc.set_trimap_params(self.new)
+        self.doc.set_settings(self.new)
         self.on_change()
 
     def undo(self) -> None:
-        self.doc.set_trimap_params(self.old)
+        self.doc.set_settings(self.old)
         self.on_change()

@@ -14,14 +14,19 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoStack
+from PySide6.QtGui import QImage, QUndoStack
 
 from ..core.document import (
-    Document, MattingResult, default_export_path, export_cutout, open_document,
+    Document,
+    MattingResult,
+    default_export_path,
+    export_cutout,
+    open_document,
 )
 from ..core.pipeline import PipelineSettings
 from ..core.trimap import Stroke, TrimapParams
-from .commands import AddStrokeCommand, ResetStrokesCommand, TrimapParamsCommand
+from .commands import AddStrokeCommand, ResetStrokesCommand, TrimapSettingsCommand
+from .qimage import cutout_rgba, float_to_u8, to_qimage
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -56,6 +61,10 @@ class EditorController(QObject):
         super().__init__(parent)
         self.settings = settings or PipelineSettings()
         self.doc: Document | None = None
+        # display images made by the workers (QImage is safe off the GUI thread, QPixmap is not)
+        self.photo_image: QImage | None = None
+        self.alpha_image: QImage | None = None
+        self.cutout_image: QImage | None = None
         self.undo_stack = QUndoStack(self)
         self.loader = Worker("open", synchronous, self)
         self.matter = Worker("matting", synchronous, self)
@@ -101,12 +110,13 @@ class EditorController(QObject):
         path = str(path)
         self._opening = path
         self.opening.emit(path)
-        self.loader.submit(functools.partial(open_document, path, self.settings), tag=path)
+        self.loader.submit(functools.partial(open_job, path, self.settings), tag=path)
         self._update_busy()
 
-    def _opened(self, rid: int, tag: str, doc: Document) -> None:
+    def _opened(self, rid: int, tag: str, payload: tuple[Document, QImage]) -> None:
         if not self.loader.is_current(rid):
             return
+        doc, self.photo_image = payload
         self._opening = None
         self.matter.cancel()
         self.exporter.cancel()
@@ -131,9 +141,24 @@ class EditorController(QObject):
             self.undo_stack.push(ResetStrokesCommand(self.doc, self._edited))
 
     def set_trimap_params(self, params: TrimapParams) -> None:
-        self.settings = dataclasses.replace(self.settings, trimap=params)
-        if self.doc is not None and params != self.doc.trimap_params:
-            self.undo_stack.push(TrimapParamsCommand(self.doc, params, self._edited))
+        """Classic erode/dilate trimap with ``params`` (kernel size, iterations); undoable."""
+        changes: dict = {"trimap": params}
+        if hasattr(self.settings, "trimap_preset"):
+            changes["trimap_preset"] = "classic"
+        self.set_trimap_settings(**changes)
+
+    def set_trimap_preset(self, preset: str) -> None:
+        """Automatic trimap method ("adaptive", "classic", … as the core offers); undoable."""
+        if hasattr(self.settings, "trimap_preset"):
+            self.set_trimap_settings(trimap_preset=preset)
+
+    def set_trimap_settings(self, **changes) -> None:
+        """Change the trimap fields of the settings (for this and later photos); undoable."""
+        self.settings = dataclasses.replace(self.settings, **changes)
+        if self.doc is not None:
+            new = dataclasses.replace(self.doc.settings, **changes)
+            if new != self.doc.settings:
+                self.undo_stack.push(TrimapSettingsCommand(self.doc, new, self._edited))
 
     def _edited(self) -> None:
         self.trimapChanged.emit()
@@ -145,16 +170,20 @@ class EditorController(QObject):
         if self.doc is None:
             return None
         self.matte_requests += 1
-        rid = self.matter.submit(self.doc.matting_job(), tag=str(self.doc.revision))
+        rid = self.matter.submit(functools.partial(matte_job, self.doc.matting_job(), self.doc.image.rgb),
+                                 tag=str(self.doc.revision))
         self.alphaStateChanged.emit(self.doc.alpha_is_current())
         self._update_busy()
         return rid
 
-    def _matte_done(self, rid: int, tag: str, result: MattingResult) -> None:
+    def _matte_done(self, rid: int, tag: str,
+                    payload: tuple[MattingResult, QImage, QImage]) -> None:
+        result = payload[0]
         doc = self.doc
         if doc is None or not self.matter.is_current(rid) or result.alpha.shape != doc.shape:
             return  # stale: a newer request (or another photo) owns the views now
         doc.set_result(result)
+        self.alpha_image, self.cutout_image = payload[1], payload[2]
         self.alphaChanged.emit()
         current = doc.alpha_is_current()
         self.alphaStateChanged.emit(current)
@@ -194,3 +223,19 @@ class EditorController(QObject):
     def shutdown(self) -> None:
         for w in (self.loader, self.matter, self.exporter):
             w.shutdown(timeout=5.0)
+
+
+def open_job(path: str, settings: PipelineSettings, progress, cancel) -> tuple[Document, QImage]:
+    """Loader job: the document plus its photo as a display image, both made off the GUI thread."""
+    doc = open_document(path, settings, progress, cancel)
+    cancel.check()
+    return doc, to_qimage(float_to_u8(doc.image.rgb))
+
+
+def matte_job(job, rgb, progress, cancel) -> tuple[MattingResult, QImage, QImage]:
+    """Matting job: the document's solver, then the alpha and cutout display images."""
+    result = job(progress, cancel)
+    cancel.check()
+    fg = result.foreground if result.foreground is not None else rgb
+    return (result, to_qimage(float_to_u8(result.alpha)),
+            to_qimage(cutout_rgba(fg, result.alpha)))

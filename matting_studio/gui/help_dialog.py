@@ -21,7 +21,7 @@ def shortcuts_html(actions) -> str:
     rows = []
     for a in actions:
         keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts())
-        rows.append((keys, a.text().replace("&", "")))
+        rows.append((keys, (a.property("helpText") or a.text()).replace("&", "")))
     rows += MOUSE
     body = "".join(f"<tr><td><b>{escape(k)}</b></td><td>&nbsp;&nbsp;{escape(v)}</td></tr>"
                    for k, v in rows)

@@ -11,8 +11,16 @@ import logging
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
-    QFrame, QGraphicsEllipseItem, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene,
-    QGraphicsView, QHBoxLayout, QLabel, QVBoxLayout, QWidget,
+    QFrame,
+    QGraphicsEllipseItem,
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
 )
 
 log = logging.getLogger(__name__)
@@ -126,12 +134,12 @@ class ImageView(QGraphicsView):
         if self.sync is not None:
             self.sync.view_scrolled(self)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self.sync is not None:
             self.sync.view_resized(self)
 
-    def wheelEvent(self, event) -> None:  # noqa: N802
+    def wheelEvent(self, event) -> None:
         if self.sync is None or not self.has_image():
             return super().wheelEvent(event)
         steps = event.angleDelta().y() / 120.0
@@ -146,7 +154,7 @@ class ImageView(QGraphicsView):
         inverse, _ok = self.viewportTransform().inverted()
         return inverse.map(QPointF(pos))
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802
+    def mousePressEvent(self, event) -> None:
         button = event.button()
         if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space):
             self._pan_from = event.position()
@@ -160,7 +168,7 @@ class ImageView(QGraphicsView):
             return
         super().mousePressEvent(event)
 
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event) -> None:
         pos = event.position()
         if self._pan_from is not None:
             delta = pos - self._pan_from
@@ -175,7 +183,7 @@ class ImageView(QGraphicsView):
             self.tool.move(self, scene_pos)
         event.accept()
 
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event) -> None:
         if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton,
                                                              Qt.MouseButton.LeftButton):
             self._pan_from = None
@@ -191,15 +199,15 @@ class ImageView(QGraphicsView):
             return
         super().mouseReleaseEvent(event)
 
-    def enterEvent(self, event) -> None:  # noqa: N802
+    def enterEvent(self, event) -> None:
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
         super().enterEvent(event)
 
-    def leaveEvent(self, event) -> None:  # noqa: N802
+    def leaveEvent(self, event) -> None:
         self.cursorMoved.emit(None)
         super().leaveEvent(event)
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802
+    def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
@@ -207,7 +215,7 @@ class ImageView(QGraphicsView):
             return
         super().keyPressEvent(event)
 
-    def keyReleaseEvent(self, event) -> None:  # noqa: N802
+    def keyReleaseEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = False
             self._pan_from = None
@@ -323,7 +331,7 @@ class ViewSync(QObject):
             v.show_cursor(pos, radius)
 
     def zoom_percent(self) -> int:
-        return int(round(self.scale * 100))
+        return round(self.scale * 100)
 
 
 class ViewPanel(QFrame):

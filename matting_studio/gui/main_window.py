@@ -6,14 +6,25 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QColorDialog, QDockWidget, QFileDialog, QGridLayout, QLabel, QMainWindow, QMessageBox,
-    QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
+    QColorDialog,
+    QDockWidget,
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ..core.image_io import SUPPORTED_SUFFIXES
+from ..core.trimap import changed_bounds
 from ..resources_path import SAMPLE_PHOTO, resource_path
 from .actions import build_actions
 from .brush_tool import BrushTool
@@ -21,7 +32,7 @@ from .editor import EditorController
 from .export_dialog import ExportDialog, ask_overwrite
 from .help_dialog import show_about, show_shortcuts
 from .image_views import ImageView, ViewPanel, ViewSync, checker_brush
-from .qimage import cutout_rgba, float_to_u8, to_pixmap, to_qimage, trimap_overlay
+from .qimage import GREY_TABLE, OVERLAY_TABLE, indexed_qimage
 from .settings import AppSettings
 from .side_panel import SidePanel
 
@@ -46,6 +57,7 @@ class MainWindow(QMainWindow):
         self.shown_alpha: np.ndarray | None = None
         self.last_error: tuple[str, str] | None = None
         self.last_export: str | None = None
+        self._shown_trimap: np.ndarray | None = None
 
         # Views -----------------------------------------------------------------
         self.photo_view = ImageView("Photo")
@@ -141,6 +153,7 @@ class MainWindow(QMainWindow):
             b.clicked.connect(lambda _c=False, m=mode: self.brush.set_mode(m))
         p.brushSizeChanged.connect(self.brush.set_size)
         p.trimapParamsChanged.connect(c.set_trimap_params)
+        p.trimapPresetChanged.connect(c.set_trimap_preset)
         p.resetRequested.connect(c.reset_trimap)
         p.overlayVisibleChanged.connect(self.set_overlay_visible)
         p.overlayOpacityChanged.connect(self.set_overlay_opacity)
@@ -199,10 +212,11 @@ class MainWindow(QMainWindow):
             self.settings.set_last_folder(doc.path.parent)
         self.setWindowTitle(f"{doc.name} — Matting Studio")
         self.shown_alpha = None
-        self.photo_view.set_pixmap(to_pixmap(float_to_u8(doc.image.rgb)))
+        self._shown_trimap = None
+        self.photo_view.set_pixmap(QPixmap.fromImage(self.controller.photo_image))
         for v in (self.alpha_view, self.cutout_view):
             v.set_pixmap(None)
-        self.panel.set_trimap_params(doc.trimap_params)
+        self.panel.set_trimap_settings(doc.settings)
         w, h = doc.image.size
         self.size_label.setText(f"{w} × {h}")
         self.status_label.setText(f"{doc.name}: computing the first matte…")
@@ -215,10 +229,18 @@ class MainWindow(QMainWindow):
         if doc is None:
             return
         trimap = doc.trimap()
-        self.trimap_view.set_pixmap(to_pixmap(trimap))
-        self.photo_view.set_overlay(to_pixmap(trimap_overlay(trimap)))
-        if self.sync.fit_mode:
-            self.sync.fit()
+        prev = self._shown_trimap
+        if prev is None or prev.shape != trimap.shape or not self.trimap_view.has_image():
+            self.trimap_view.set_pixmap(QPixmap.fromImage(indexed_qimage(trimap, GREY_TABLE)))
+            self.photo_view.set_overlay(QPixmap.fromImage(indexed_qimage(trimap, OVERLAY_TABLE)))
+        else:  # repaint only the rectangle that changed (cheap on 24 MP photos)
+            box = changed_bounds(prev, trimap)
+            if box is not None:
+                y0, y1, x0, x1 = box
+                patch = trimap[y0:y1, x0:x1]
+                patch_pixmap(self.trimap_view.base, indexed_qimage(patch, GREY_TABLE), x0, y0)
+                patch_pixmap(self.photo_view.overlay, indexed_qimage(patch, OVERLAY_TABLE), x0, y0)
+        self._shown_trimap = trimap
         n = len(doc.strokes)
         self.actions_["reset"].setEnabled(n > 0)
         self.panel.reset_button.setEnabled(n > 0)
@@ -227,11 +249,10 @@ class MainWindow(QMainWindow):
         doc = self.controller.doc
         if doc is None or doc.result is None:
             return
-        r = doc.result
-        self.shown_alpha = r.alpha
-        fg = r.foreground if r.foreground is not None else doc.image.rgb
-        self.alpha_view.set_pixmap(to_pixmap(float_to_u8(r.alpha)))
-        self.cutout_view.set_pixmap(to_pixmap(cutout_rgba(fg, r.alpha)))
+        c = self.controller
+        self.shown_alpha = doc.result.alpha
+        self.alpha_view.set_pixmap(QPixmap.fromImage(c.alpha_image))
+        self.cutout_view.set_pixmap(QPixmap.fromImage(c.cutout_image))
         self.set_preview_background(self.settings.preview_background(), ask=False)
         self.alphaShown.emit()
 
@@ -261,7 +282,7 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, fraction: float, message: str) -> None:
         self.progress_bar.setVisible(True)
-        self.progress_bar.setValue(int(round(fraction * 100)))
+        self.progress_bar.setValue(round(fraction * 100))
         self.status_label.setText(message[:1].upper() + message[1:] + "…" if fraction < 1 else message)
 
     # ------------------------------------------------------------------ brush & view
@@ -275,7 +296,7 @@ class MainWindow(QMainWindow):
 
     def _sync_params_from_doc(self, _index: int = 0) -> None:
         if self.controller.doc is not None:
-            self.panel.set_trimap_params(self.controller.doc.trimap_params)
+            self.panel.set_trimap_settings(self.controller.doc.settings)
 
     def set_overlay_visible(self, on: bool) -> None:
         self.photo_view.overlay.setVisible(on)
@@ -322,8 +343,7 @@ class MainWindow(QMainWindow):
         doc = self.controller.doc
         if doc is None or doc.result is None:
             return
-        r = doc.cutout_result()
-        QGuiApplication.clipboard().setImage(to_qimage(cutout_rgba(r.foreground, r.alpha)))
+        QGuiApplication.clipboard().setImage(self.controller.cutout_image)
         self.status_label.setText("Cutout copied to the clipboard")
 
     # ------------------------------------------------------------------ errors & help
@@ -343,16 +363,16 @@ class MainWindow(QMainWindow):
         show_about(self)
 
     # ------------------------------------------------------------------ events
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
+    def dragEnterEvent(self, event) -> None:
         if local_files(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:  # noqa: N802
+    def dragMoveEvent(self, event) -> None:
         self.dragEnterEvent(event)
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         files = local_files(event.mimeData())
         if not files:
             event.ignore()
@@ -360,15 +380,13 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         self.open_path(files[0])
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event) -> None:
         self.settings.set_geometry(self.saveGeometry())
         self.settings.set_window_state(self.saveState())
         self.settings.sync()
         self.controller.shutdown()
         super().closeEvent(event)
 
-    def cursor_scene_pos(self) -> QPointF | None:
-        return None
 
 
 def local_files(mime) -> list[str]:
@@ -377,5 +395,11 @@ def local_files(mime) -> list[str]:
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
 
 
-def shortcut_text(seq: QKeySequence) -> str:
-    return seq.toString(QKeySequence.SequenceFormat.NativeText)
+def patch_pixmap(item, patch: QImage, x: int, y: int) -> None:
+    """Replace a rectangle of a pixmap item's pixels with ``patch``."""
+    pm = item.pixmap()
+    p = QPainter(pm)
+    p.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+    p.drawImage(x, y, patch)
+    p.end()
+    item.setPixmap(pm)

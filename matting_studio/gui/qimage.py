@@ -45,16 +45,36 @@ def float_to_u8(x: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def indexed_qimage(arr: np.ndarray, colors: list[int]) -> QImage:
+    """Indexed-8 QImage (owning its pixels) for a uint8 (h, w) array and a 256-entry ARGB table.
+
+    Qt expands the palette in C++, so showing a 24 MP trimap costs no numpy work.
+    """
+    a = np.ascontiguousarray(arr, dtype=np.uint8)
+    h, w = a.shape
+    img = QImage(a.data, w, h, w, QImage.Format.Format_Indexed8)
+    img.setColorTable(colors)
+    return img.copy()
+
+
+def _argb(c: QColor, alpha: int) -> int:
+    return (alpha << 24) | (c.red() << 16) | (c.green() << 8) | c.blue()
+
+
+GREY_TABLE = [(0xFF << 24) | (v << 16) | (v << 8) | v for v in range(256)]
+"""Trimap shown as it is: 0 black, 128 grey, 255 white."""
+
+OVERLAY_TABLE = [_argb(MODE_COLORS["unknown"], 190)] * 256
+OVERLAY_TABLE[BACKGROUND] = _argb(MODE_COLORS["background"], 170)
+OVERLAY_TABLE[FOREGROUND] = _argb(MODE_COLORS["foreground"], 100)
+"""Trimap as a tint over the photo: green subject, red background, yellow unknown."""
+
+
 def trimap_overlay(trimap: np.ndarray) -> np.ndarray:
-    """RGBA uint8 tint for drawing a trimap over the photo: green / red / yellow."""
-    h, w = trimap.shape
-    out = np.zeros((h, w, 4), np.uint8)
-    for value, mode, a in ((FOREGROUND, "foreground", 150), (BACKGROUND, "background", 170),
-                           (None, "unknown", 190)):
-        sel = (trimap == value) if value is not None else ((trimap != FOREGROUND) & (trimap != BACKGROUND))
-        c = MODE_COLORS[mode]
-        out[sel] = (c.red(), c.green(), c.blue(), a)
-    return out
+    """RGBA uint8 version of :data:`OVERLAY_TABLE` applied to ``trimap`` (for tests and exports)."""
+    lut = np.array([[(c >> 16) & 255, (c >> 8) & 255, c & 255, (c >> 24) & 255]
+                    for c in OVERLAY_TABLE], np.uint8)
+    return lut[trimap]
 
 
 def cutout_rgba(foreground: np.ndarray, alpha: np.ndarray) -> np.ndarray:

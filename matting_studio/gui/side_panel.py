@@ -5,10 +5,23 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-    QSizePolicy, QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
+from ..core.pipeline import PipelineSettings
 from ..core.trimap import TrimapParams
 from .brush_tool import MAX_SIZE, MIN_SIZE
 from .qimage import MODE_COLORS
@@ -17,6 +30,9 @@ BRUSHES = (("foreground", "Subject", "F"), ("background", "Background", "B"),
            ("unknown", "Unsure / hair", "U"))
 BACKGROUND_LABELS = (("checkerboard", "Checkerboard"), ("white", "White"), ("black", "Black"),
                      ("color", "Colour…"))
+
+HAS_PRESETS = hasattr(PipelineSettings(), "trimap_preset")
+TRIMAP_METHODS = (("adaptive", "Adaptive (follows edges)"), ("classic", "Classic band (kernel)"))
 
 STEPS = (
     "<b>1.</b> Open a photo (or drop it on the window).<br>"
@@ -50,6 +66,7 @@ class SidePanel(QWidget):
 
     brushSizeChanged = Signal(int)
     trimapParamsChanged = Signal(object)  # TrimapParams
+    trimapPresetChanged = Signal(str)
     resetRequested = Signal()
     overlayVisibleChanged = Signal(bool)
     overlayOpacityChanged = Signal(int)
@@ -104,6 +121,17 @@ class SidePanel(QWidget):
         # Trimap ----------------------------------------------------------------
         tri = QGroupBox("Automatic trimap")
         form = QFormLayout(tri)
+        self.method_combo = QComboBox()
+        self.method_combo.setObjectName("trimapMethod")
+        for key, label in TRIMAP_METHODS:
+            self.method_combo.addItem(label, key)
+        self.method_combo.setToolTip("How the unknown band around the subject is drawn. Changing "
+                                     "the kernel or iterations switches to the classic band.")
+        self.method_combo.activated.connect(
+            lambda i: self.trimapPresetChanged.emit(self.method_combo.itemData(i)))
+        form.addRow("Method", self.method_combo)
+        self.method_combo.setVisible(HAS_PRESETS)
+        form.labelForField(self.method_combo).setVisible(HAS_PRESETS)
         self.kernel_spin = QSpinBox()
         self.kernel_spin.setObjectName("kernelSize")
         self.kernel_spin.setRange(1, 51)
@@ -189,6 +217,12 @@ class SidePanel(QWidget):
         i = self.bg_combo.findData(key)
         if i >= 0:
             self.bg_combo.setCurrentIndex(i)
+
+    def set_trimap_settings(self, settings: PipelineSettings) -> None:
+        self.set_trimap_params(settings.trimap)
+        i = self.method_combo.findData(getattr(settings, "trimap_preset", "classic"))
+        if i >= 0:
+            self.method_combo.setCurrentIndex(i)
 
     def trimap_params(self) -> TrimapParams:
         return TrimapParams(kernel_size=self.kernel_spin.value(), iterations=self.iter_spin.value())

@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -170,7 +171,7 @@ class Worker(QObject):
                 if rid == self._latest:
                     self._emit(self.failed, rid, tag, "not enough memory for this image")
                 return
-            except Exception as e:  # noqa: BLE001 - a bug must not kill the app; show it
+            except Exception as e:
                 log.exception("%s #%d (%s) crashed", self.name, rid, tag)
                 if rid == self._latest:
                     self._emit(self.failed, rid, tag, f"internal error: {type(e).__name__}: {e}")

@@ -17,7 +17,7 @@ def _run(args, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path),
                XDG_CONFIG_HOME=str(tmp_path / "xdg"))
     return subprocess.run([sys.executable, "-m", "matting_studio", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+                          text=True, env=env, timeout=300, check=False)
 
 
 def test_screenshot_opens_the_image_waits_for_the_alpha_and_exits_0(photo, tmp_path):

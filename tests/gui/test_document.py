@@ -6,14 +6,26 @@ import numpy as np
 import pytest
 
 from matting_studio.core.document import (
-    Document, MattingResult, build_matting_request, default_export_path, export_document,
+    Document,
+    MattingResult,
+    build_matting_request,
+    default_export_path,
+    export_document,
     solve_request,
 )
 from matting_studio.core.errors import Cancelled, ExportError
 from matting_studio.core.image_io import LoadedImage
 from matting_studio.core.matting import solve_alpha
+from matting_studio.core.pipeline import auto_trimap
 from matting_studio.core.progress import CancelToken
-from matting_studio.core.trimap import BACKGROUND, FOREGROUND, Stroke, TrimapParams, apply_strokes, make_trimap
+from matting_studio.core.trimap import (
+    BACKGROUND,
+    FOREGROUND,
+    Stroke,
+    TrimapParams,
+    apply_strokes,
+    make_trimap,
+)
 
 
 @pytest.fixture
@@ -26,7 +38,7 @@ def doc(disc, tmp_path):
 
 
 def test_trimap_is_auto_trimap_plus_strokes_replayed(doc):
-    auto = make_trimap(doc.mask, TrimapParams())
+    auto = auto_trimap(doc.image, doc.mask, doc.settings)
     assert np.array_equal(doc.auto_trimap(), auto)
     assert np.array_equal(doc.trimap(), auto)
     s1 = Stroke("background", 3, ((32, 32),))
@@ -48,11 +60,11 @@ def test_auto_trimap_cached_per_params_and_revision_counts_changes(doc):
     a = doc.auto_trimap()
     assert doc.auto_trimap() is a
     r = doc.revision
-    doc.set_trimap_params(TrimapParams(kernel_size=3, iterations=1))
-    assert doc.revision == r + 1
+    old = doc.set_trimap_params(TrimapParams(kernel_size=3, iterations=1))
+    assert doc.revision == r + 1 and doc.trimap_preset == "classic"
     assert np.array_equal(doc.trimap(), make_trimap(doc.mask, TrimapParams(3, 1)))
-    doc.set_trimap_params(TrimapParams())
-    assert doc.auto_trimap() is a
+    doc.set_settings(old)
+    assert doc.auto_trimap() is a and doc.revision == r + 2
 
 
 def test_matting_request_is_a_snapshot_and_solve_matches_solve_alpha(doc):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_helpers import make_window, open_and_wait, paint, wait_alpha
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -13,9 +14,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from matting_studio.core.matting import solve_alpha
-from matting_studio.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN, make_trimap
-
-from gui_helpers import make_window, open_and_wait, paint, wait_alpha
+from matting_studio.core.pipeline import auto_trimap
+from matting_studio.core.trimap import BACKGROUND, FOREGROUND, make_trimap
 
 pytestmark = pytest.mark.gui
 
@@ -39,6 +39,7 @@ def test_open_shows_photo_trimap_alpha_and_cutout(qtbot, window, photo):
     assert window.cutout_view.has_image() and window.photo_view.has_image()
     # a real matte: soft values exist, and it is the solve of the automatic trimap
     assert ((doc.result.alpha > 0.05) & (doc.result.alpha < 0.95)).any()
+    assert np.array_equal(doc.auto_trimap(), auto_trimap(doc.image, doc.mask, doc.settings))
     expected = solve_alpha(doc.image.rgb, doc.auto_trimap())
     np.testing.assert_allclose(doc.result.alpha, expected, atol=1e-4)
     assert "up to date" in window.panels["alpha"].badge.text()
@@ -133,8 +134,10 @@ def test_trimap_parameters_rerun_the_automatic_trimap(qtbot, window, photo):
     assert np.array_equal(doc.trimap(), make_trimap(doc.mask, doc.trimap_params))
     wait_alpha(qtbot, window)
     np.testing.assert_allclose(window.shown_alpha, solve_alpha(doc.image.rgb, doc.trimap()), atol=1e-4)
+    assert doc.trimap_preset == "classic"
     window.controller.undo_stack.undo()  # both spin-box changes merge into one step
     assert doc.trimap_params.kernel_size == 7 and window.panel.kernel_spin.value() == 7
+    assert np.array_equal(doc.trimap(), auto_trimap(doc.image, doc.mask, doc.settings))
     wait_alpha(qtbot, window)
 
 
@@ -290,7 +293,7 @@ def test_a_bad_file_shows_an_error_and_the_app_keeps_running(qtbot, window, phot
     bad.write_bytes(b"this is not a jpeg")
     with qtbot.waitSignal(window.controller.error, timeout=30_000):
         window.open_path(bad)
-    title, message = window.last_error
+    _title, message = window.last_error
     assert "broken.jpg" in message
     assert window.controller.doc.path == photo  # the open photo stays
     assert window.isVisible()
