@@ -40,10 +40,11 @@ MAX_FILE_BYTES = 4 << 30
 MAX_JPEG_SCANS = 300
 """More start-of-scan markers than this is a CPU-exhaustion attack, not a photo."""
 
-RAW_SUFFIXES = frozenset(
-    ".3fr .arw .cr2 .cr3 .crw .dcr .dng .erf .iiq .k25 .kdc .mef .mos .mrw .nef .nrw .orf "
-    ".pef .raf .raw .rw2 .rwl .sr2 .srf .srw .x3f".split()
-)
+RAW_SUFFIXES = frozenset((
+    ".3fr", ".arw", ".cr2", ".cr3", ".crw", ".dcr", ".dng", ".erf", ".iiq", ".k25", ".kdc",
+    ".mef", ".mos", ".mrw", ".nef", ".nrw", ".orf", ".pef", ".raf", ".raw", ".rw2", ".rwl",
+    ".sr2", ".srf", ".srw", ".x3f",
+))
 
 # Pillow's own bomb check would fire before ours with a less helpful message.
 Image.MAX_IMAGE_PIXELS = None
@@ -390,8 +391,8 @@ def _pixels(
     if mode == "CMYK":
         rgb_im = _cmyk_to_rgb(im, _checked_icc(icc, name, "CMYK"))
         return _unit(rgb_im, 255.0), None, 8, None
-    rgb_icc = _checked_icc(icc, name, "RGB") if mode not in ("L", "LA", "I", "F", "1", "P",
-                                                            "PA") and not mode.startswith("I;16") else None
+    grey_or_palette = mode in ("L", "LA", "I", "F", "1", "P", "PA") or mode.startswith("I;16")
+    rgb_icc = None if grey_or_palette else _checked_icc(icc, name, "RGB")
     if _is_16_bit(im, data, fmt):
         decoded = _cv2_decode_16(data, im.size)
         if decoded is not None:
@@ -591,8 +592,41 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def load_grey(path: str | os.PathLike[str], what: str = "image") -> np.ndarray:
-    """Read a single-channel uint8 image (a trimap or mask), EXIF orientation applied."""
-    img = load_image(path)
-    grey = img.rgb.mean(axis=2) if img.rgb.ndim == 3 else img.rgb
-    log.debug("loaded %s %s as grey", what, Path(path).name)
-    return np.clip(np.rint(grey * 255.0), 0, 255).astype(np.uint8)
+    """Read a single-channel uint8 image (a trimap or mask), EXIF orientation applied.
+
+    Same checks as :func:`load_image` (regular file, size, decoders, bombs); 8-bit grey files
+    are decoded straight to uint8, without a float RGB copy (288 MB at 24 MP).
+    """
+    path = Path(path)
+    name = display_name(path)
+    data = _read_bytes(path, name)
+    grey = _decode_grey_8bit(data, name, path)
+    if grey is None:
+        img = decode_image(data, name=name, path=path)
+        grey = np.clip(np.rint(img.rgb.mean(axis=2) * 255.0), 0, 255).astype(np.uint8)
+    log.debug("loaded %s %s as grey", what, name)
+    return grey
+
+
+def _decode_grey_8bit(data: bytes, name: str, path: Path) -> np.ndarray | None:
+    """8-bit greyscale file decoded straight to uint8, or None to take the general path."""
+    kind = sniff_kind(data)
+    if kind not in ("PNG", "TIFF", "BMP", "JPEG") or path.suffix.lower() in RAW_SUFFIXES:
+        return None
+    if kind == "JPEG" and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data), formats=("PNG", "TIFF", "BMP", "JPEG")) as im:
+                w, h = im.size
+                if im.mode != "L" or w * h > max_pixels() or w <= 0 or h <= 0:
+                    return None
+                im.load()
+                orientation = _orientation(_safe_exif(im, name))
+                grey = np.asarray(im, dtype=np.uint8)
+        if grey.shape != (h, w):
+            return None
+        return np.ascontiguousarray(apply_orientation(grey, orientation))
+    except Exception:  # noqa: BLE001 - anything unusual goes through decode_image's checks
+        return None

@@ -103,7 +103,7 @@ def guess_preset(path: Path) -> str:
     return DEFAULT_PRESET
 
 
-_sessions: dict[tuple, "SegmentationModel"] = {}
+_sessions: dict[tuple, SegmentationModel] = {}
 _sessions_lock = threading.Lock()
 
 

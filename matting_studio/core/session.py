@@ -23,9 +23,10 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -68,27 +69,47 @@ class Project:
     preset: str | None = None
     view: dict = field(default_factory=dict)
     user_trimap_path: str | None = None
+    pipeline: dict = field(default_factory=dict)
+    """Other :class:`PipelineSettings` fields (e.g. the automatic-trimap preset), as JSON."""
     source_relpath: str | None = field(default=None, compare=False)
     """Source path relative to the project file's folder, as last saved (finds moved folders)."""
     project_path: str | None = field(default=None, compare=False)
     """Where this project was last saved or loaded from (not stored in the file)."""
 
     @classmethod
-    def for_image(cls, source: str | os.PathLike[str], **kwargs: Any) -> "Project":
-        """A new project for the photo at ``source`` (hashes it)."""
+    def for_image(cls, source: str | os.PathLike[str], settings=None,
+                  **kwargs: Any) -> Project:
+        """A new project for the photo at ``source`` (hashes it), optionally with the
+        :class:`PipelineSettings` in use."""
         p = Path(source).absolute()
         try:
             size = p.stat().st_size
+            digest = file_sha256(p)
         except OSError as e:
             raise SessionError(f"{display_name(p)}: cannot read the photo ({e.strerror})") from None
-        return cls(source_path=str(p), source_sha256=file_sha256(p), source_size=size, **kwargs)
+        project = cls(source_path=str(p), source_sha256=digest, source_size=size, **kwargs)
+        if settings is not None:
+            project.apply_settings(settings)
+        return project
 
     def settings(self):
-        """The :class:`~matting_studio.core.pipeline.PipelineSettings` this project uses."""
+        """The :class:`~matting_studio.core.pipeline.PipelineSettings` this project uses.
+
+        Keys of :attr:`pipeline` that this version's settings do not have are ignored.
+        """
         from .pipeline import PipelineSettings
 
+        extra = _settings_from_json(PipelineSettings, self.pipeline)
         return PipelineSettings(trimap=self.trimap_params, backend=self.backend,
-                                model_path=self.model_path, preset=self.preset)
+                                model_path=self.model_path, preset=self.preset, **extra)
+
+    def apply_settings(self, settings) -> None:
+        """Record every field of a :class:`PipelineSettings` in this project."""
+        self.trimap_params = settings.trimap
+        self.backend = settings.backend
+        self.model_path = None if settings.model_path is None else str(settings.model_path)
+        self.preset = settings.preset
+        self.pipeline = _settings_to_json(settings)
 
     # -- (de)serialisation -----------------------------------------------------------------
     def to_dict(self, project_file: str | os.PathLike[str] | None = None) -> dict:
@@ -113,12 +134,13 @@ class Project:
                        for f in fields(TrimapParams)},
             "matting": {"backend": self.backend},
             "model": {"path": self.model_path, "preset": self.preset},
+            "pipeline": self.pipeline,
             "view": self.view,
             "strokes": [_stroke_to_json(s) for s in self.strokes],
         }
 
     @classmethod
-    def from_dict(cls, doc: Any, name: str = "project") -> "Project":
+    def from_dict(cls, doc: Any, name: str = "project") -> Project:
         """Parse a JSON document; :class:`SessionError` explains anything wrong with it."""
         if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
             raise SessionError(f"{name}: not a Matting Studio project")
@@ -151,7 +173,10 @@ class Project:
             view = doc.get("view") or {}
             if not isinstance(view, dict):
                 raise ValueError("view is not an object")
-            return cls(
+            pipeline = doc.get("pipeline") or {}
+            if not isinstance(pipeline, dict):
+                raise ValueError("pipeline is not an object")
+            project = cls(
                 source_path=_str(src, "path"),
                 source_sha256=_str(src, "sha256").lower(),
                 source_size=int(_num(src.get("size"), "size", int)),
@@ -162,8 +187,11 @@ class Project:
                 preset=_opt_str(model, "preset"),
                 view=view,
                 user_trimap_path=_opt_str(user_trimap, "path") if user_trimap else None,
+                pipeline=pipeline,
                 source_relpath=_opt_str(src, "relative_path"),
             )
+            project.settings()  # validates the pipeline settings
+            return project
         except SessionError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as e:
@@ -177,6 +205,51 @@ def _app_version() -> str:
         return str(__version__)
     except Exception:  # noqa: BLE001
         return "unknown"
+
+
+_SETTINGS_IN_OWN_KEYS = ("trimap", "backend", "model_path", "preset")
+
+
+def _settings_to_json(settings) -> dict:
+    """The PipelineSettings fields not stored under their own keys, as plain JSON."""
+    import dataclasses
+
+    out = {}
+    for f in dataclasses.fields(settings):
+        if f.name in _SETTINGS_IN_OWN_KEYS:
+            continue
+        v = getattr(settings, f.name)
+        if dataclasses.is_dataclass(v):
+            v = dataclasses.asdict(v)
+        elif isinstance(v, tuple):
+            v = list(v)
+        out[f.name] = v
+    return out
+
+
+def _settings_from_json(settings_type, doc: dict) -> dict:
+    """Keyword arguments for ``settings_type`` from :func:`_settings_to_json` output."""
+    import dataclasses
+
+    defaults = settings_type()
+    kwargs = {}
+    for f in dataclasses.fields(settings_type):
+        if f.name in _SETTINGS_IN_OWN_KEYS or f.name not in doc:
+            continue
+        v = doc[f.name]
+        default = getattr(defaults, f.name)
+        if dataclasses.is_dataclass(default):
+            if not isinstance(v, dict):
+                raise ValueError(f"pipeline.{f.name} is not an object")
+            known = {g.name for g in dataclasses.fields(default)}
+            cur = getattr(defaults, f.name)
+            v = type(default)(**{k: (tuple(x) if isinstance(x, list)
+                                     and isinstance(getattr(cur, k), tuple) else x)
+                                 for k, x in v.items() if k in known})
+        elif isinstance(default, tuple) and isinstance(v, list):
+            v = tuple(v)
+        kwargs[f.name] = v
+    return kwargs
 
 
 def _stroke_to_json(s: Stroke) -> dict:
@@ -658,14 +731,14 @@ class Autosaver:
             self._lock.release()
             self._lock = None
 
-    def list_recoverable(self) -> list["RecoveryItem"]:
+    def list_recoverable(self) -> list[RecoveryItem]:
         """Recoverable work of *other* sessions (never this one's own)."""
         return [i for i in list_recoverable(self.dir.parent) if i.path != self.path]
 
-    def discard(self, item: "RecoveryItem") -> None:
+    def discard(self, item: RecoveryItem) -> None:
         discard(item)
 
-    def __enter__(self) -> "Autosaver":
+    def __enter__(self) -> Autosaver:
         return self
 
     def __exit__(self, *exc) -> None:

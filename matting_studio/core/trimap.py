@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -140,7 +141,7 @@ class Stroke:
         return {"mode": self.mode, "radius": self.radius, "points": [list(p) for p in self.points]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Stroke":
+    def from_dict(cls, d: dict) -> Stroke:
         return cls(mode=d["mode"], radius=float(d["radius"]),
                    points=tuple((float(x), float(y)) for x, y in d["points"]))
 

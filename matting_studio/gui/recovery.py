@@ -21,14 +21,20 @@ Dialogs go through :attr:`SessionKeeper.ask` so tests can answer them without a 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 
 from ..core.errors import MattingStudioError
 from ..core.session import (
-    Autosaver, Project, RecoveryItem, check_source, discard, file_sha256, load_project,
+    Autosaver,
+    Project,
+    RecoveryItem,
+    check_source,
+    discard,
+    file_sha256,
+    load_project,
     save_project,
 )
 
@@ -68,8 +74,7 @@ class SessionKeeper(QObject):
         doc = self.controller.doc
         if doc is None:
             return None
-        s = doc.settings
-        return (doc.strokes, doc.trimap_params, s.backend, s.model_path, s.preset)
+        return (doc.strokes, doc.settings)
 
     def has_unsaved_changes(self) -> bool:
         state = self._state()
@@ -82,11 +87,11 @@ class SessionKeeper(QObject):
         path = str(Path(doc.path).absolute())
         if self._hash is None or self._hash[0] != path:
             self._hash = (path, file_sha256(path), Path(path).stat().st_size)
-        s = doc.settings
-        return Project(source_path=path, source_sha256=self._hash[1], source_size=self._hash[2],
-                       strokes=list(doc.strokes), trimap_params=doc.trimap_params,
-                       backend=s.backend, model_path=s.model_path, preset=s.preset,
-                       view=self.view_state())
+        project = Project(source_path=path, source_sha256=self._hash[1],
+                          source_size=self._hash[2], strokes=list(doc.strokes),
+                          view=self.view_state())
+        project.apply_settings(doc.settings)
+        return project
 
     # ------------------------------------------------------------------ signals
     def _on_document(self, doc) -> None:
@@ -94,7 +99,10 @@ class SessionKeeper(QObject):
         pending, self._pending = self._pending, None
         if pending is not None and doc.path is not None and \
                 Path(doc.path).absolute() == Path(pending.source_path).absolute():
-            doc.set_trimap_params(pending.trimap_params)
+            settings = pending.settings()
+            if settings != doc.settings and settings.model_path == doc.settings.model_path \
+                    and settings.preset == doc.settings.preset:
+                doc.set_settings(settings)
             doc.replace_strokes(pending.strokes)
             self._saved_state = None if self.project_path is None else self._state()
             self.controller.trimapChanged.emit()
@@ -157,6 +165,7 @@ class SessionKeeper(QObject):
         project.source_path = str(Path(photo).absolute())
         self._pending = project
         self.project_path = Path(path)
+        self.controller.settings = project.settings()
         self.controller.open(photo)
         return "" if status.ok else status.message
 
@@ -171,6 +180,7 @@ class SessionKeeper(QObject):
         project.source_path = str(status.path)
         self._pending = project
         self.project_path = None
+        self.controller.settings = project.settings()
         self.controller.open(status.path)
         discard(item)
         return "" if status.ok else status.message

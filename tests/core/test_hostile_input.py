@@ -264,7 +264,7 @@ def test_cli_unwritable_output_folder_leaves_nothing(tmp_path, tiny_model, monke
     """A full disk while writing: one clear line, no partial or temporary file."""
     import errno
 
-    import matting_studio.core.image_io as image_io
+    from matting_studio.core import image_io
 
     photo = tmp_path / "p.png"
     photo.write_bytes(hf.encode(hf.subject(), "PNG"))

@@ -15,7 +15,11 @@ from matting_studio import cli  # noqa: E402
 from matting_studio.core import segmentation as seg  # noqa: E402
 from matting_studio.core.errors import ModelError  # noqa: E402
 from matting_studio.core.segmentation import (  # noqa: E402
-    PRESETS, SegmentationModel, default_model_path, get_model, get_model_or_embedded,
+    PRESETS,
+    SegmentationModel,
+    default_model_path,
+    get_model,
+    get_model_or_embedded,
 )
 
 onnx = pytest.importorskip("onnx")

@@ -10,8 +10,18 @@ from hypothesis.extra.numpy import arrays
 
 from matting_studio.core.session import Project, load_project, save_project
 from matting_studio.core.trimap import (
-    BACKGROUND, FOREGROUND, STROKE_VALUES, UNKNOWN, Stroke, TrimapParams, apply_strokes,
-    changed_bounds, draw_stroke, make_trimap, normalize_trimap, stroke_mask,
+    BACKGROUND,
+    FOREGROUND,
+    STROKE_VALUES,
+    UNKNOWN,
+    Stroke,
+    TrimapParams,
+    apply_strokes,
+    changed_bounds,
+    draw_stroke,
+    make_trimap,
+    normalize_trimap,
+    stroke_mask,
 )
 
 FAST = settings(max_examples=60, deadline=None,

@@ -15,8 +15,18 @@ from matting_studio.core.errors import SessionError
 from matting_studio.core.image_io import load_image
 from matting_studio.core.pipeline import PipelineSettings, run_cutout
 from matting_studio.core.session import (
-    FORMAT_VERSION, Autosaver, Project, check_source, default_data_dir, discard, file_sha256,
-    list_recoverable, load_project, replay, replay_alpha, save_project,
+    FORMAT_VERSION,
+    Autosaver,
+    Project,
+    check_source,
+    default_data_dir,
+    discard,
+    file_sha256,
+    list_recoverable,
+    load_project,
+    replay,
+    replay_alpha,
+    save_project,
 )
 from matting_studio.core.trimap import Stroke, TrimapParams
 
@@ -392,3 +402,27 @@ def test_repeated_open_of_a_large_image_keeps_memory_bounded(tmp_path):
         gc.collect()
     grown = rss() - start
     assert grown < 100 * 2**20, f"resident memory grew by {grown / 2**20:.0f} MB"
+
+
+def test_every_pipeline_setting_round_trips(tmp_path, photo):
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(PipelineSettings)}
+    extra = {"trimap_preset": "classic"} if "trimap_preset" in fields else {}
+    settings = PipelineSettings(trimap=TrimapParams(kernel_size=9, iterations=1),
+                                backend="knn", **extra)
+    proj = Project.for_image(photo, settings=settings, strokes=list(STROKES))
+    back = load_project(save_project(tmp_path / "s.msproj", proj))
+    assert back.settings() == settings and back == proj
+
+
+def test_unknown_pipeline_keys_are_ignored_and_bad_ones_refused(tmp_path, photo):
+    path = save_project(tmp_path / "s.msproj", _project(photo))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["pipeline"]["added_by_a_later_version"] = {"x": 1}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert load_project(path).settings().backend == "cf"
+    doc["pipeline"] = ["not", "an", "object"]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(SessionError, match="damaged"):
+        load_project(path)

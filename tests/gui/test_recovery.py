@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from gui_helpers import make_window, open_and_wait
 
 pytestmark = pytest.mark.gui
