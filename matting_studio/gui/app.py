@@ -29,7 +29,22 @@ def warm_model() -> threading.Thread:
     return t
 
 
+QT_NOISE = ("propagateSizeHints",)
+"""Qt warnings that say nothing to a user (the offscreen platform's missing features)."""
+
+
+def _qt_message(mode, context, message: str) -> None:
+    from PySide6.QtCore import QtMsgType
+
+    if any(n in message for n in QT_NOISE):
+        return
+    level = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+             QtMsgType.QtWarningMsg: logging.WARNING}.get(mode, logging.ERROR)
+    logging.getLogger("qt").log(level, "%s", message)
+
+
 def create_app(argv: list[str] | None = None):
+    from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -37,6 +52,7 @@ def create_app(argv: list[str] | None = None):
     from .settings import APPLICATION, ORGANIZATION
     from .theme import apply_theme
 
+    qInstallMessageHandler(_qt_message)
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

@@ -101,7 +101,7 @@ class AppSettings:
         self.qs.setValue("preview/color", name)
 
     def overlay_opacity(self) -> int:
-        return min(max(self._get("view/overlay_opacity", 45, int), 0), 100)
+        return min(max(self._get("view/overlay_opacity", 35, int), 0), 100)
 
     def set_overlay_opacity(self, percent: int) -> None:
         self.qs.setValue("view/overlay_opacity", int(percent))

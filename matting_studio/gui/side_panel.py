@@ -32,7 +32,7 @@ BACKGROUND_LABELS = (("checkerboard", "Checkerboard"), ("white", "White"), ("bla
                      ("color", "Colour…"))
 
 HAS_PRESETS = hasattr(PipelineSettings(), "trimap_preset")
-TRIMAP_METHODS = (("adaptive", "Adaptive (follows edges)"), ("classic", "Classic band (kernel)"))
+TRIMAP_METHODS = (("adaptive", "Adaptive"), ("classic", "Classic"))
 
 STEPS = (
     "<b>1.</b> Open a photo (or drop it on the window).<br>"
@@ -125,8 +125,11 @@ class SidePanel(QWidget):
         self.method_combo.setObjectName("trimapMethod")
         for key, label in TRIMAP_METHODS:
             self.method_combo.addItem(label, key)
-        self.method_combo.setToolTip("How the unknown band around the subject is drawn. Changing "
-                                     "the kernel or iterations switches to the classic band.")
+        self.method_combo.setToolTip(
+            "How the unknown (grey) band around the subject is drawn.\n"
+            "Adaptive: shaped by the model's confidence and the photo's edges.\n"
+            "Classic: a fixed band from the kernel size and iterations below\n"
+            "(changing them switches to Classic).")
         self.method_combo.activated.connect(
             lambda i: self.trimapPresetChanged.emit(self.method_combo.itemData(i)))
         form.addRow("Method", self.method_combo)
@@ -141,7 +144,7 @@ class SidePanel(QWidget):
         self.iter_spin.setObjectName("iterations")
         self.iter_spin.setRange(0, 20)
         self.iter_spin.setToolTip("How many times the kernel is applied (0 = hard edge)")
-        form.addRow("Edge band (kernel)", self.kernel_spin)
+        form.addRow("Kernel size", self.kernel_spin)
         form.addRow("Iterations", self.iter_spin)
         self.set_trimap_params(TrimapParams())
         self.kernel_spin.valueChanged.connect(self._params_changed)

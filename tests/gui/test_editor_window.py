@@ -353,3 +353,82 @@ def test_help_lists_the_shortcuts(qtbot, window):
     for key in ("Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+E", ">F<", ">B<", ">U<", "[", "]"):
         assert key in text
     window._shortcuts_dialog.close()
+
+
+def test_wheel_zooms_all_views_around_the_pointer(qtbot, window, photo):
+    from PySide6.QtGui import QWheelEvent
+
+    open_and_wait(qtbot, window, photo)
+    v = window.alpha_view
+    window.sync.set_scale(6.0, QPointF(64, 64))  # larger than the viewport: the anchor can hold
+    anchor = QPointF(50.0, 58.0)
+    pos = QPointF(v.mapFromScene(anchor))
+    ev = QWheelEvent(pos, QPointF(v.viewport().mapToGlobal(pos.toPoint())), QPoint(0, 0),
+                     QPoint(0, 240), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                     Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(v.viewport(), ev)
+    assert all(w.scale_factor() == pytest.approx(6.0 * 1.25 ** 2) for w in window.views)
+    after = v.mapToScene(pos.toPoint())
+    assert abs(after.x() - anchor.x()) < 1 and abs(after.y() - anchor.y()) < 1
+    assert not window.sync.fit_mode
+    assert window.zoom_label.text() == f"{6.0 * 1.25 ** 2 * 100:.0f} %"
+    centers = [w.center_scene() for w in window.views]
+    assert all(abs(cp.x() - centers[0].x()) < 1.5 and abs(cp.y() - centers[0].y()) < 1.5
+               for cp in centers)
+
+
+def test_space_drag_pans_instead_of_painting(qtbot, window, photo):
+    open_and_wait(qtbot, window, photo)
+    v = window.trimap_view
+    window.sync.set_scale(8.0, QPointF(64, 64))
+    before = v.center_scene()
+    v.setFocus()
+    QTest.keyPress(v, Qt.Key.Key_Space)
+    vp = v.viewport()
+    start = vp.rect().center()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(vp, start + QPoint(-80, -40))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(-80, -40))
+    QTest.keyRelease(v, Qt.Key.Key_Space)
+    after = v.center_scene()
+    assert after.x() - before.x() == pytest.approx(10, abs=1)
+    assert after.y() - before.y() == pytest.approx(5, abs=1)
+    assert window.controller.doc.strokes == ()
+    assert window.photo_view.center_scene().x() == pytest.approx(after.x(), abs=1)
+
+
+def test_recent_files_menu_reopens_a_photo(qtbot, window, photo, photo160):
+    open_and_wait(qtbot, window, photo)
+    open_and_wait(qtbot, window, photo160)
+    menu = window.recent_menu
+    menu.aboutToShow.emit()
+    names = [a.text() for a in menu.actions()]
+    assert names[:2] == ["astronaut160.png", "astronaut.png"]
+    menu.actions()[1].trigger()
+    qtbot.waitUntil(lambda: window.controller.doc.path == photo, timeout=60_000)
+    wait_alpha(qtbot, window)
+
+
+def test_export_while_the_alpha_is_out_of_date_waits_for_the_new_alpha(qtbot, window, photo, tmp_path):
+    import threading
+
+    open_and_wait(qtbot, window, photo)
+    c = window.controller
+    gate = threading.Event()
+    real = c.doc.solver
+
+    def gated(request, progress, cancel):
+        gate.wait(30)
+        return real(request, progress, cancel)
+
+    c.doc.solver = gated
+    _paint_background_stroke_at_zoom(qtbot, window)
+    out = tmp_path / "later.png"
+    c.export(out)
+    QApplication.processEvents()
+    assert not out.exists()  # not the stale alpha
+    with qtbot.waitSignal(c.exported, timeout=60_000):
+        gate.set()
+    alpha = np.asarray(Image.open(out))[:, :, 3]
+    expected = solve_alpha(c.doc.image.rgb, c.doc.trimap())
+    assert np.abs(alpha.astype(int) - np.rint(expected * 255).astype(int)).max() <= 1
