@@ -28,12 +28,18 @@ appdir=${appdir:-$prefix/lib/matting-studio}
 share=$prefix/share
 
 icons() { (cd "$1" && find hicolor -name "$APP_ID.*"); }
+refresh() {  # let the desktop notice the change (both tools are optional)
+  command -v update-desktop-database >/dev/null && update-desktop-database -q "$share/applications" || true
+  command -v gtk-update-icon-cache >/dev/null && [ -d "$share/icons/hicolor" ] \
+    && gtk-update-icon-cache -q -t "$share/icons/hicolor" || true
+}
 
 if [ "$uninstall" = 1 ]; then
   rm -f "$prefix/bin/matting-studio" \
         "$share/applications/$APP_ID.desktop" "$share/metainfo/$APP_ID.metainfo.xml"
   for i in $(icons "$HERE/share/icons"); do rm -f "$share/icons/$i"; done
   case $appdir in */matting-studio) rm -rf "$appdir" ;; esac
+  refresh
   echo "Matting Studio removed from $prefix"
   exit 0
 fi
@@ -56,8 +62,7 @@ cp "$HERE/share/metainfo/$APP_ID.metainfo.xml" "$share/metainfo/"
 for i in $(icons "$HERE/share/icons"); do
   install -D -m 644 "$HERE/share/icons/$i" "$share/icons/$i"
 done
-command -v update-desktop-database >/dev/null && update-desktop-database -q "$share/applications" || true
-command -v gtk-update-icon-cache >/dev/null && gtk-update-icon-cache -q -t "$share/icons/hicolor" || true
+refresh
 echo "Matting Studio installed: $appdir"
 echo "  command:   $prefix/bin/matting-studio"
 echo "  menu item: $share/applications/$APP_ID.desktop"
