@@ -88,9 +88,15 @@ def run_app(args) -> int:
     warm_model()
     from .main_window import MainWindow
 
+    if screenshot:  # default settings in a throw-away file: reproducible, user's left alone
+        import tempfile
+
+        from .settings import AppSettings
+
+        with tempfile.TemporaryDirectory(prefix="matting-studio-") as tmp:
+            win = MainWindow(settings=AppSettings(Path(tmp) / "settings.ini"))
+            return _screenshot(app, win, image, screenshot)
     win = MainWindow()
-    if screenshot:
-        return _screenshot(app, win, image, screenshot)
     win.show()
     if image:
         win.open_path(image)
