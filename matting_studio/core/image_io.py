@@ -11,6 +11,7 @@ import io
 import logging
 import os
 import stat
+import struct
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -147,14 +148,30 @@ def decode_image(
         try:
             im = Image.open(io.BytesIO(data), formats=PIL_FORMATS)
         except UnidentifiedImageError:
+            if kind == "TIFF":
+                fallback = _decode_tiff_with_opencv(data, name, path, limit)
+                if fallback is not None:
+                    return fallback
             raise ImageLoadError(_unidentified_message(name, data, kind)) from None
         except MemoryError:
             raise ImageLoadError(f"{name}: not enough memory to open this file") from None
         except Exception as e:  # noqa: BLE001 - decoders raise anything on hostile bytes
             log.debug("%s: open failed", name, exc_info=True)
-            raise ImageLoadError(_damaged_message(name, kind, e)) from None
-        with im:
-            return _decode_opened(im, data, name, path, limit)
+            fallback = _decode_tiff_with_opencv(data, name, path, limit) if kind == "TIFF" \
+                else None
+            if fallback is not None:
+                return fallback
+            raise ImageLoadError(_damaged_message(name, kind, e, data)) from None
+        try:
+            with im:
+                return _decode_opened(im, data, name, path, limit)
+        except ImageLoadError:
+            if kind != "TIFF":
+                raise
+            fallback = _decode_tiff_with_opencv(data, name, path, limit)
+            if fallback is None:
+                raise
+            return fallback
 
 
 def _decode_opened(im: Image.Image, data: bytes, name: str, path: Path | None,
@@ -173,7 +190,7 @@ def _decode_opened(im: Image.Image, data: bytes, name: str, path: Path | None,
         exif = _safe_exif(im, name)
         orientation = _orientation(exif)
         icc = im.info.get("icc_profile") or None
-        pixels, alpha, depth, icc = _pixels(im, data, fmt, icc, name)
+        pixels, alpha, depth, icc = _pixels(im, data, fmt, icc, name, orientation)
         if pixels.shape[:2] != (h, w):
             raise ValueError(f"decoded {pixels.shape[1]}×{pixels.shape[0]}, header says {w}×{h}")
     except ImageLoadError:
@@ -182,7 +199,7 @@ def _decode_opened(im: Image.Image, data: bytes, name: str, path: Path | None,
         raise ImageLoadError(f"{name}: not enough memory to open this image ({w}×{h})") from None
     except Exception as e:  # noqa: BLE001 - decoders raise anything on hostile bytes
         log.debug("%s: decode failed", name, exc_info=True)
-        raise ImageLoadError(_damaged_message(name, fmt, e)) from None
+        raise ImageLoadError(_damaged_message(name, fmt, e, data)) from None
 
     pixels = apply_orientation(pixels, orientation)
     if alpha is not None:
@@ -302,6 +319,10 @@ _IMAGE_KINDS = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "TIFF": "TIFF", "BMP
 
 
 def _unidentified_message(name: str, data: bytes, kind: str | None) -> str:
+    variant = _jpeg_variant(data) if kind == "JPEG" else None
+    if variant:
+        return (f"{name}: {variant} JPEG files are not supported; save it as an ordinary "
+                "(8-bit) JPEG, a PNG or a TIFF")
     if kind in _IMAGE_KINDS:
         return f"{name}: the {_IMAGE_KINDS[kind]} file is truncated or damaged"
     if kind in ("a text file", "a web page (HTML)", "an XML file"):
@@ -312,13 +333,108 @@ def _unidentified_message(name: str, data: bytes, kind: str | None) -> str:
     return f"{name}: not an image file Matting Studio can read (supported: {SUPPORTED_TEXT})"
 
 
-def _damaged_message(name: str, kind: str | None, e: BaseException) -> str:
+def _damaged_message(name: str, kind: str | None, e: BaseException, data: bytes = b"") -> str:
+    if kind == "JPEG":
+        variant = _jpeg_variant(data)
+        if variant:
+            return (f"{name}: {variant} JPEG files are not supported; save it as an ordinary "
+                    "(8-bit) JPEG, a PNG or a TIFF")
     what = f"the {_IMAGE_KINDS[kind]} file" if kind in _IMAGE_KINDS else "the file"
     msg = str(e).lower()
     if isinstance(e, EOFError) or any(
             w in msg for w in ("truncated", "broken", "premature", "decoder", "unexpected end")):
         return f"{name}: {what} is truncated or damaged"
     return f"{name}: {what} is damaged or unreadable ({_short(e)})"
+
+
+def _jpeg_variant(data: bytes) -> str | None:
+    """"lossless" / "12-bit" / "hierarchical" for JPEG kinds our decoder cannot read, else None."""
+    i = 2
+    n = len(data)
+    while i + 9 < n and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if marker in (0xC3, 0xC7, 0xCB, 0xCF):
+                return "lossless"
+            if marker in (0xC5, 0xC6, 0xCD, 0xCE):
+                return "hierarchical"
+            return f"{data[i + 4]}-bit" if data[i + 4] != 8 else None
+        if marker == 0xDA:
+            return None
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return None
+
+
+def _tiff_ifd0(data: bytes) -> dict[int, int]:
+    """First-IFD scalar tags of a classic TIFF (width 256, height 257, orientation 274, ...)."""
+    if data[:4] == b"II*\x00":
+        e = "<"
+    elif data[:4] == b"MM\x00*":
+        e = ">"
+    else:
+        return {}
+    tags: dict[int, int] = {}
+    try:
+        off = struct.unpack(e + "I", data[4:8])[0]
+        count = struct.unpack(e + "H", data[off:off + 2])[0]
+        for k in range(min(count, 1024)):
+            entry = data[off + 2 + 12 * k: off + 14 + 12 * k]
+            tag, typ = struct.unpack(e + "HH", entry[:4])
+            if typ == 3:
+                tags[tag] = struct.unpack(e + "H", entry[8:10])[0]
+            elif typ == 4:
+                tags[tag] = struct.unpack(e + "I", entry[8:12])[0]
+    except struct.error:
+        pass
+    return tags
+
+
+def _decode_tiff_with_opencv(data: bytes, name: str, path: Path | None,
+                             limit: int) -> LoadedImage | None:
+    """TIFFs Pillow cannot read (32-bit float RGB from HDR merges, ...) through OpenCV."""
+    tags = _tiff_ifd0(data)
+    w, h = tags.get(256, 0), tags.get(257, 0)
+    if w <= 0 or h <= 0:
+        return None
+    if w * h > limit:
+        raise ImageLoadError(
+            f"{name}: the image is too large ({w}×{h} = {w * h / 1e6:.0f} MP; the limit is "
+            f"{limit / 1e6:.0f} MP)")
+    try:
+        arr = cv2.imdecode(np.frombuffer(data, np.uint8),
+                           cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
+    except (cv2.error, MemoryError):
+        return None
+    orientation = tags.get(_ORIENTATION_TAG, 1)
+    orientation = orientation if 1 <= orientation <= 8 else 1
+    upright = (h, w) if orientation < 5 else (w, h)  # OpenCV applies the tag itself
+    if arr is None or arr.shape[:2] != upright or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
+        return None
+    scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0,
+             np.dtype(np.float32): 1.0, np.dtype(np.float64): 1.0}.get(arr.dtype)
+    if scale is None:
+        return None
+    depth = 8 if arr.dtype == np.uint8 else 16
+    px = _unit(arr, scale)
+    px = np.nan_to_num(px, nan=0.0, posinf=1.0, neginf=0.0)
+    if scale == 1.0 and float(px.max(initial=0.0)) > 1.0:
+        log.warning("%s: values above 1.0 (HDR) are clipped", name)
+    alpha = None
+    if px.ndim == 2:
+        rgb = np.repeat(px[:, :, None], 3, axis=2)
+    else:
+        rgb = px[:, :, 2::-1]
+        if px.shape[2] == 4:
+            alpha = np.clip(px[:, :, 3], 0.0, 1.0)
+    rgb = np.clip(np.ascontiguousarray(rgb), 0.0, 1.0)
+    if alpha is not None:
+        alpha = np.ascontiguousarray(alpha)
+    log.info("loaded %s through OpenCV: %d×%d, %s", name, rgb.shape[1], rgb.shape[0], arr.dtype)
+    return LoadedImage(rgb=rgb.astype(np.float32, copy=False), source_alpha=alpha,
+                       bit_depth=depth, icc_profile=None, exif=None, path=path, format="TIFF")
 
 
 def _read_bytes(path: Path, name: str) -> bytes:
@@ -384,7 +500,8 @@ def _checked_icc(icc: bytes | None, name: str, space: str = "RGB") -> bytes | No
 
 
 def _pixels(
-    im: Image.Image, data: bytes, fmt: str, icc: bytes | None, name: str = "image"
+    im: Image.Image, data: bytes, fmt: str, icc: bytes | None, name: str = "image",
+    orientation: int = 1,
 ) -> tuple[np.ndarray, np.ndarray | None, int, bytes | None]:
     """Return (rgb float 0..1, alpha or None, bit depth, icc to keep)."""
     mode = im.mode
@@ -394,7 +511,7 @@ def _pixels(
     grey_or_palette = mode in ("L", "LA", "I", "F", "1", "P", "PA") or mode.startswith("I;16")
     rgb_icc = None if grey_or_palette else _checked_icc(icc, name, "RGB")
     if _is_16_bit(im, data, fmt):
-        decoded = _cv2_decode_16(data, im.size)
+        decoded = _cv2_decode_16(data, im.size, fmt, orientation)
         if decoded is not None:
             arr = _unit(decoded, 65535.0)
             if arr.ndim == 2:
@@ -443,14 +560,25 @@ def _unit(pixels, scale: float) -> np.ndarray:
     return arr
 
 
-def _cv2_decode_16(data: bytes, size: tuple[int, int]) -> np.ndarray | None:
-    """16-bit pixels (BGR order) through OpenCV, or None if it cannot decode this file."""
+# OpenCV's TIFF reader applies the Orientation tag even with IMREAD_IGNORE_ORIENTATION;
+# undoing it gives the stored layout that the common code then turns upright once.
+_INVERSE_ORIENTATION = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 8, 7: 7, 8: 6}
+
+
+def _cv2_decode_16(data: bytes, size: tuple[int, int], fmt: str = "",
+                   orientation: int = 1) -> np.ndarray | None:
+    """16-bit pixels (BGR order, stored layout) through OpenCV, or None if it cannot."""
     try:
         decoded = cv2.imdecode(np.frombuffer(data, np.uint8),
                                cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
     except cv2.error:
         return None
-    if decoded is None or decoded.dtype != np.uint16 or decoded.shape[:2] != (size[1], size[0]):
+    if decoded is None or decoded.dtype != np.uint16:
+        return None
+    if fmt == "TIFF" and orientation != 1:
+        decoded = np.ascontiguousarray(
+            apply_orientation(decoded, _INVERSE_ORIENTATION.get(orientation, 1)))
+    if decoded.shape[:2] != (size[1], size[0]):
         return None
     return decoded
 

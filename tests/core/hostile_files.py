@@ -243,6 +243,33 @@ def make_hostile_files(folder: str | os.PathLike[str], posix_extras: bool = True
     add("grey16_tif.tif", encode(Image.fromarray(grey16), "TIFF"), "ok", (W, H))
     add("float32.tif", encode(Image.fromarray(base[:, :, 0].astype(np.float32) / 255.0, "F"),
                               "TIFF"), "ok", (W, H))
+    ok, buf = cv2.imencode(".tif", (base.astype(np.float32) / 255.0)[:, :, ::-1])
+    add("float32_rgb.tif", buf.tobytes(), "ok", (W, H), "HDR-merge style; Pillow cannot read it")
+    hdr = np.ascontiguousarray(stored_for_orientation(base.astype(np.float32) / 100.0, 8))
+    ok, buf = cv2.imencode(".tif", hdr[:, :, ::-1])
+    tb8 = bytearray(buf.tobytes())
+    add("float32_hdr_orient8.tif", _tiff_with_orientation(bytes(tb8), 8), "ok", (W, H),
+        "values above 1.0, orientation 8")
+    add("int32.tif", encode(Image.fromarray(base[:, :, 0].astype(np.int32) * 1000, "I"), "TIFF"),
+        "ok", (W, H))
+    add("lab.tif", encode(Image.fromarray(base).convert("LAB"), "TIFF"), "ok", (W, H))
+    add("group4_bilevel.tif", encode(Image.fromarray(base[:, :, 0] > 100), "TIFF",
+                                     compression="group4"), "ok", (W, H))
+    add("rgba32.bmp", encode(np.dstack([base, np.full((H, W), 200, np.uint8)]), "BMP"), "ok",
+        (W, H))
+    add("palette4.png", encode(Image.fromarray(base).quantize(16), "PNG", bits=4), "ok", (W, H))
+    rows16 = b"".join(b"\x00" + (base[y].astype(">u2") * 257).tobytes() for y in range(H))
+    png16 = raw_png(W, H, 16, 2, rows16)
+    at = png16.index(b"IDAT") - 4
+    add("rgb16_trns.png", png16[:at] + _chunk(b"tRNS", struct.pack(">HHH", 0, 0, 0)) + png16[at:],
+        "ok", (W, H), "16-bit RGB with a transparent colour")
+    jb = bytearray(jpg)
+    k = jb.index(b"\xff\xc0")
+    jb[k + 1] = 0xC3
+    add("lossless_sof3.jpg", bytes(jb), "error", note="lossless JPEG: not supported")
+    jb = bytearray(jpg)
+    jb[k + 4] = 12
+    add("twelve_bit.jpg", bytes(jb), "error", note="12-bit JPEG: not supported")
     add("cmyk.jpg", cmyk_jpeg(), "ok", (W, H))
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     add("cmyk_with_rgb_icc.jpg", encode(Image.fromarray(base).convert("CMYK"), "JPEG",
@@ -338,6 +365,29 @@ def make_hostile_files(folder: str | os.PathLike[str], posix_extras: bool = True
     stems = [c.name.rsplit(".", 1)[0] for c in cases]
     assert len(stems) == len(set(stems)), "cut-out names must not collide"
     return cases
+
+
+def _tiff_with_orientation(tif: bytes, o: int) -> bytes:
+    """Set (or add nothing if absent) the Orientation tag of a little-endian TIFF's IFD0."""
+    b = bytearray(tif)
+    e = "<" if b[:2] == b"II" else ">"
+    off = struct.unpack(e + "I", b[4:8])[0]
+    n = struct.unpack(e + "H", b[off:off + 2])[0]
+    for k in range(n):
+        at = off + 2 + 12 * k
+        if struct.unpack(e + "H", b[at:at + 2])[0] == 0x0112:
+            b[at + 8:at + 10] = struct.pack(e + "H", o)
+            return bytes(b)
+    # no Orientation tag: rewrite IFD0 at the end with one more entry (tags stay sorted)
+    entries = [bytes(b[off + 2 + 12 * k: off + 14 + 12 * k]) for k in range(n)]
+    entries.append(struct.pack(e + "HHIHH", 0x0112, 3, 1, o, 0))
+    entries.sort(key=lambda x: struct.unpack(e + "H", x[:2])[0])
+    next_ifd = b[off + 2 + 12 * n: off + 6 + 12 * n]
+    new_off = len(b) + (len(b) % 2)
+    b += b"\x00" * (new_off - len(b))
+    b += struct.pack(e + "H", len(entries)) + b"".join(entries) + bytes(next_ifd)
+    b[4:8] = struct.pack(e + "I", new_off)
+    return bytes(b)
 
 
 def _jpeg_with_app1(jpg: bytes, payload: bytes) -> bytes:
