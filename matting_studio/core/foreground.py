@@ -27,7 +27,7 @@ def _blur(x: np.ndarray, r: int) -> np.ndarray:
     return cv2.blur(x, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
 
 
-def blur_fusion(image: np.ndarray, alpha: np.ndarray, radii: tuple[int, ...] = RADII
+def blur_fusion(image: np.ndarray, alpha: np.ndarray, radii: tuple[int, ...] | None = None
                 ) -> np.ndarray:
     """Foreground colours of one crop (float32 (h, w, 3)); ``image`` and ``alpha`` in 0..1."""
     img = np.asarray(image, np.float32)
@@ -36,7 +36,7 @@ def blur_fusion(image: np.ndarray, alpha: np.ndarray, radii: tuple[int, ...] = R
     bg = img.copy()
     na = 1.0 - a
     tiny = np.float32(1e-5)
-    for r in radii:
+    for r in RADII if radii is None else radii:
         fa = _blur(fg * a, r)
         fa /= _blur(a, r)[:, :, None] + tiny
         bb = _blur(bg * na, r)

@@ -8,10 +8,14 @@ inputs, handles trivial and tiny cases and dispatches to the registered backend.
 
 from __future__ import annotations
 
-from .registry import BACKENDS, DEFAULT_BACKEND, backend_names, register, solve_alpha
+from .registry import (BACKENDS, DEFAULT_BACKEND, backend_names, register, register_lazy,
+                       solve_alpha)
 from .warmup import warmup
 
 from . import cf as _cf  # noqa: F401,E402  (registers "cf")
 from . import knn as _knn  # noqa: F401,E402  (registers "knn")
+# pymatting/numba-based: imported on first use (seconds of start-up otherwise)
+register_lazy("ifm", "information-flow matting (Aksoy et al.): closed-form + colour-mixture "
+              "+ intra-unknown flows, PCG", ".ifm", "solve_ifm")
 
 __all__ = ["BACKENDS", "DEFAULT_BACKEND", "backend_names", "register", "solve_alpha", "warmup"]

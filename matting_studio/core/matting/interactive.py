@@ -27,7 +27,7 @@ Bounds = tuple[int, int, int, int]
 class RegionParams:
     margin: int = 32
     """Context (full-resolution pixels) around the stroke that is re-solved and feathered."""
-    max_pixels: int = 40_000
+    max_pixels: int = 16_000
     """Largest region solved at full size; larger ones are solved at a reduced (preview) size."""
     feather: int = 12
     """Width of the blend with the previous alpha at the region's edge."""

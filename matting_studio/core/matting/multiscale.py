@@ -26,7 +26,7 @@ STRIP = 512
 class ScaleParams:
     """When and how to go coarse-to-fine."""
 
-    max_unknown: int = 120_000
+    max_unknown: int = 80_000
     """Unknown pixels solved at full size; beyond it the band is solved at a reduced size."""
     guide_radius: int = 1
     """Window radius (coarse pixels) of the colour-line regression used to upsample."""
@@ -69,8 +69,10 @@ def colour_line_coefficients(image: np.ndarray, alpha: np.ndarray, radius: int,
     A guided-filter regression of ``alpha`` on the colours of ``image`` over
     (2·radius+1)² windows, then averaged over the windows covering each pixel.
     """
-    I = np.asarray(image, np.float64)
-    p = np.asarray(alpha, np.float64)
+    # float32 is safe here: variances are regularised by eps ≥ 1e-5 ≫ float32 rounding
+    I = np.asarray(image, np.float32)
+    p = np.asarray(alpha, np.float32)
+    eps = np.float32(eps)
     mean_i = [_box(np.ascontiguousarray(I[:, :, c]), radius) for c in range(3)]
     mean_p = _box(p, radius)
     cov_ip = [_box(I[:, :, c] * p, radius) - mean_i[c] * mean_p for c in range(3)]

@@ -26,7 +26,7 @@ class Backend(Protocol):
 
 BACKENDS: dict[str, Backend] = {}
 DESCRIPTIONS: dict[str, str] = {}
-DEFAULT_BACKEND = "ifm"
+DEFAULT_BACKEND = "cf"
 
 
 def register(name: str, description: str) -> Callable[[Backend], Backend]:
@@ -38,6 +38,37 @@ def register(name: str, description: str) -> Callable[[Backend], Backend]:
         return fn
 
     return deco
+
+
+class LazyBackend:
+    """A registered backend whose module is imported on first use.
+
+    Backends built on pymatting/numba cost seconds of import and JIT cache loading; the CLI
+    and the GUI should not pay that unless the backend is chosen. Importing the module runs its
+    own ``@register``, which replaces this placeholder in :data:`BACKENDS`.
+    """
+
+    def __init__(self, name: str, module: str, attr: str):
+        self.name, self.module, self.attr = name, module, attr
+
+    def load(self) -> Backend:
+        import importlib
+
+        try:
+            fn = getattr(importlib.import_module(self.module, __package__), self.attr)
+        except (ImportError, AttributeError) as e:
+            raise MattingError(f"matting method {self.name!r} is not available ({e})") from e
+        BACKENDS[self.name] = fn
+        return fn
+
+    def __call__(self, image, trimap, **kwargs):
+        return self.load()(image, trimap, **kwargs)
+
+
+def register_lazy(name: str, description: str, module: str, attr: str) -> None:
+    """Register ``module.attr`` (a backend) under ``name`` without importing it yet."""
+    BACKENDS[name] = LazyBackend(name, module, attr)  # type: ignore[assignment]
+    DESCRIPTIONS[name] = description
 
 
 def backend_names() -> list[str]:
