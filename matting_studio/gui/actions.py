@@ -53,7 +53,7 @@ def build_actions(win) -> dict[str, QAction]:
     redo.setIcon(style.standardIcon(sp.SP_ArrowForward))
     for name, a in (("undo", undo), ("redo", redo)):
         a.setIconText(name.capitalize())  # the toolbar keeps a short label
-        a.setProperty("helpText", "Undo the last stroke" if name == "undo" else "Redo")
+        a.setProperty("helpText", "Undo (strokes, reset, trimap settings)" if name == "undo" else "Redo")
         a.setObjectName(f"action_{name}")
         win.addAction(a)
         acts[name] = a

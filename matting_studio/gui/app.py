@@ -13,7 +13,7 @@ SCREENSHOT_TIMEOUT_S = 300
 
 
 def warm_model() -> threading.Thread:
-    """Load the ONNX model in the background so the first photo opens fast."""
+    """Load the ONNX model and warm the matting code in the background (first photo opens fast)."""
 
     def work() -> None:
         try:
@@ -23,6 +23,12 @@ def warm_model() -> threading.Thread:
             log.info("segmentation model ready")
         except Exception as e:  # noqa: BLE001 - the real open reports it in a dialog
             log.warning("model warm-up failed: %s", e)
+        try:
+            from ..core.matting.warmup import warmup
+
+            log.info("matting warm-up took %.2f s", warmup())
+        except Exception as e:  # noqa: BLE001 - an optional speed-up only
+            log.debug("matting warm-up skipped: %s", e)
 
     t = threading.Thread(target=work, name="ms-warm-model", daemon=True)
     t.start()

@@ -13,6 +13,7 @@ MOUSE = (
     ("Left-drag", "Paint with the current brush (in any view)"),
     ("Mouse wheel", "Zoom around the pointer (all views together)"),
     ("Middle-drag or Space + drag", "Pan"),
+    ("Esc while dragging", "Drop the stroke being painted"),
     ("Drop a file on the window", "Open it"),
 )
 

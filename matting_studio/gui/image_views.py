@@ -11,6 +11,8 @@ import logging
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
     QFrame,
     QGraphicsEllipseItem,
     QGraphicsPixmapItem,
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -201,6 +204,9 @@ class ImageView(QGraphicsView):
 
     def enterEvent(self, event) -> None:
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        focus = QApplication.focusWidget()
+        if not isinstance(focus, (QAbstractSpinBox, QLineEdit)):
+            self.setFocus()  # so Space (pan) and Esc (drop stroke) reach this view
         super().enterEvent(event)
 
     def leaveEvent(self, event) -> None:
@@ -208,6 +214,12 @@ class ImageView(QGraphicsView):
         super().leaveEvent(event)
 
     def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape and self._painting:
+            self._painting = False
+            if self.tool is not None:
+                self.tool.cancel()  # the stroke in progress is dropped
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)

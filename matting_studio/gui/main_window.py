@@ -67,10 +67,10 @@ class MainWindow(QMainWindow):
         self.views = [self.photo_view, self.trimap_view, self.alpha_view, self.cutout_view]
         self.sync = ViewSync(self.views, self)
         self.panels = {
-            "photo": ViewPanel(self.photo_view, "with trimap overlay · paint here"),
+            "photo": ViewPanel(self.photo_view, "trimap tint on top · drag to paint"),
             "trimap": ViewPanel(self.trimap_view, "white subject · grey unknown · black background"),
-            "alpha": ViewPanel(self.alpha_view, "the matte"),
-            "cutout": ViewPanel(self.cutout_view, "preview of the export"),
+            "alpha": ViewPanel(self.alpha_view, "the matte (white = opaque)"),
+            "cutout": ViewPanel(self.cutout_view, "what Export writes"),
         }
         grid = QGridLayout()
         grid.setContentsMargins(4, 4, 4, 4)

@@ -432,3 +432,17 @@ def test_export_while_the_alpha_is_out_of_date_waits_for_the_new_alpha(qtbot, wi
     alpha = np.asarray(Image.open(out))[:, :, 3]
     expected = solve_alpha(c.doc.image.rgb, c.doc.trimap())
     assert np.abs(alpha.astype(int) - np.rint(expected * 255).astype(int)).max() <= 1
+
+
+def test_escape_drops_the_stroke_in_progress(qtbot, window, photo):
+    open_and_wait(qtbot, window, photo)
+    v = window.trimap_view
+    vp = v.viewport()
+    a, b = v.mapFromScene(QPointF(40, 40)), v.mapFromScene(QPointF(60, 50))
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
+    QTest.mouseMove(vp, b)
+    assert window.brush.is_painting()
+    QTest.keyClick(v, Qt.Key.Key_Escape)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
+    assert not window.brush.is_painting()
+    assert window.controller.doc.strokes == ()
