@@ -446,3 +446,43 @@ def test_escape_drops_the_stroke_in_progress(qtbot, window, photo):
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
     assert not window.brush.is_painting()
     assert window.controller.doc.strokes == ()
+
+
+def test_copy_cutout_puts_an_rgba_image_on_the_clipboard(qtbot, window, photo):
+    from PySide6.QtGui import QGuiApplication
+
+    open_and_wait(qtbot, window, photo)
+    window.actions_["copy"].trigger()
+    img = QGuiApplication.clipboard().image()
+    assert img.width() == 128 and img.height() == 128 and img.hasAlphaChannel()
+    alpha = window.controller.doc.result.alpha
+    y, x = np.unravel_index(np.argmin(alpha), alpha.shape)
+    assert img.pixelColor(int(x), int(y)).alpha() == round(alpha[y, x] * 255)
+
+
+def test_preview_backgrounds(qtbot, window, photo):
+    from PySide6.QtGui import QColor
+
+    open_and_wait(qtbot, window, photo)
+    backdrop = window.cutout_view.backdrop
+    assert backdrop.isVisible() and not backdrop.brush().texture().isNull()  # checkerboard
+    for key, color in (("white", QColor(255, 255, 255)), ("black", QColor(0, 0, 0))):
+        i = window.panel.bg_combo.findData(key)
+        window.panel.bg_combo.activated.emit(i)
+        assert backdrop.brush().color() == color
+        assert window.settings.preview_background() == key
+    window.preview_color = QColor(10, 200, 30)
+    window.set_preview_background("color", ask=False)
+    assert backdrop.brush().color() == QColor(10, 200, 30)
+
+
+def test_app_has_the_bundled_icon_and_opens_the_sample(qtbot, window):
+    from matting_studio.gui.app import create_app
+    from matting_studio.resources_path import SAMPLE_PHOTO, resource_path
+
+    app = create_app()
+    assert not app.windowIcon().isNull()
+    window.actions_["sample"].trigger()
+    qtbot.waitUntil(lambda: window.controller.doc is not None
+                    and window.controller.doc.path == resource_path(SAMPLE_PHOTO), timeout=60_000)
+    wait_alpha(qtbot, window)
