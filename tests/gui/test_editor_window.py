@@ -85,6 +85,13 @@ def test_stroke_at_zoom_paints_trimap_in_image_pixels_and_rematts(qtbot, window,
     assert (before != after).sum() >= 12 * 7
     assert np.array_equal(window.panels["trimap"].view.base.pixmap().toImage().width(), 128)
     assert np.array_equal(view_array(window.trimap_view), after)
+    # the tint over the photo follows: red (background) under the stroke
+    from matting_studio.gui.qimage import MODE_COLORS
+
+    tint = window.photo_view.overlay.pixmap().toImage().pixelColor(cx, cy)
+    red = MODE_COLORS["background"]
+    assert abs(tint.red() - red.red()) <= 2 and abs(tint.green() - red.green()) <= 2
+    assert abs(tint.blue() - red.blue()) <= 2  # (premultiplied storage rounds)
     # a new matte was requested and shown: solved for the new trimap
     assert window.controller.matte_requests == requests + 1
     wait_alpha(qtbot, window)
@@ -486,3 +493,17 @@ def test_app_has_the_bundled_icon_and_opens_the_sample(qtbot, window):
     qtbot.waitUntil(lambda: window.controller.doc is not None
                     and window.controller.doc.path == resource_path(SAMPLE_PHOTO), timeout=60_000)
     wait_alpha(qtbot, window)
+
+
+def test_trimap_overlay_on_the_photo_toggles_and_fades(qtbot, window, photo):
+    open_and_wait(qtbot, window, photo)
+    overlay = window.photo_view.overlay
+    assert overlay.isVisible() and overlay.pixmap().width() == 128
+    window.panel.opacity_slider.setValue(80)
+    assert overlay.opacity() == pytest.approx(0.8)
+    window.trimap_view.setFocus()
+    QTest.keyClick(window, Qt.Key.Key_O)
+    assert not overlay.isVisible() and not window.panel.overlay_check.isChecked()
+    window.panel.overlay_check.setChecked(True)
+    assert overlay.isVisible()
+    assert window.settings.overlay_opacity() == 80 and window.settings.overlay_visible()
