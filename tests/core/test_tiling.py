@@ -176,9 +176,9 @@ def test_strip_foreground_equals_one_crop(monkeypatch):
     monkeypatch.setattr(fgmod, "STRIP", 16)
     strips = estimate_foreground(image, alpha)
     np.testing.assert_allclose(strips, whole, atol=1e-5)
-    direct = blur_fusion(image, alpha, (20, 4))
+    direct = blur_fusion(image, alpha, (20, 4))  # both passes at full size
     soft = (alpha > 0.01) & (alpha < 0.99)
-    np.testing.assert_allclose(strips[soft], direct[soft], atol=1e-5)
+    assert np.abs(strips[soft] - direct[soft]).mean() < 0.01  # wide pass at 1/4 size
 
 
 def test_lazy_backend_imports_on_first_use():
