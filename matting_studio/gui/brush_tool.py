@@ -67,7 +67,7 @@ class BrushTool(QObject):
         return self._size / 2.0
 
     def set_size(self, size: int) -> None:
-        size = int(min(max(round(size), MIN_SIZE), MAX_SIZE))
+        size = int(min(max(round(float(size)), MIN_SIZE), MAX_SIZE))
         if size != self._size:
             self._size = size
             self.sizeChanged.emit(size)

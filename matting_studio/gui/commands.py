@@ -61,10 +61,10 @@ class TrimapSettingsCommand(QUndoCommand):
         self.doc, self.new, self.on_change = doc, settings, on_change
         self.old = doc.settings
 
-    def id(self) -> int:  # noqa: A003 - Qt API
+    def id(self) -> int:
         return self.ID
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt API
+    def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, TrimapSettingsCommand) or other.doc is not self.doc:
             return False
         self.new = other.new
