@@ -69,10 +69,23 @@ class MattingResult:
     alpha: np.ndarray
     foreground: np.ndarray | None
     revision: int
+    preview: bool = False
+    """A quick approximation (e.g. a local re-solve) that a full solve will replace."""
 
 
 MattingSolver = Callable[[MattingRequest, ProgressFn, "CancelToken | None"], MattingResult]
-"""``solver(request, progress, cancel) -> MattingResult``; must honour ``cancel``."""
+"""``solver(request, progress, cancel) -> MattingResult``; must honour ``cancel``.
+
+A solver may hand over a quick preview before its final answer: if ``progress`` has a
+``partial`` attribute, ``progress.partial(MattingResult(..., preview=True))`` shows it at once
+(see :func:`report_preview`)."""
+
+
+def report_preview(progress: ProgressFn, result: MattingResult) -> None:
+    """Hand a preview result to whoever runs the solver (no-op when nobody listens)."""
+    partial = getattr(progress, "partial", None)
+    if partial is not None:
+        partial(result)
 
 
 def solve_request(request: MattingRequest, progress: ProgressFn = no_progress,
@@ -279,8 +292,9 @@ class Document:
         self.result = result
 
     def alpha_is_current(self) -> bool:
-        """True when the alpha held was solved for exactly the current trimap."""
-        return self.result is not None and np.array_equal(self.result.trimap, self.trimap())
+        """True when the alpha held is a full solve of exactly the current trimap."""
+        r = self.result
+        return r is not None and not r.preview and np.array_equal(r.trimap, self.trimap())
 
     def cutout_result(self) -> CutoutResult | None:
         """The last result as a :class:`CutoutResult` for export (None before the first solve)."""

@@ -76,6 +76,7 @@ class EditorController(QObject):
         self.loader.finished.connect(self._opened)
         self.loader.failed.connect(self._open_failed)
         self.matter.finished.connect(self._matte_done)
+        self.matter.partial.connect(self._matte_done)
         self.matter.failed.connect(self._matte_failed)
         self.exporter.finished.connect(self._export_done)
         self.exporter.failed.connect(lambda _r, _t, msg: self.error.emit("Export failed", msg))
@@ -232,10 +233,25 @@ def open_job(path: str, settings: PipelineSettings, progress, cancel) -> tuple[D
     return doc, to_qimage(float_to_u8(doc.image.rgb))
 
 
-def matte_job(job, rgb, progress, cancel) -> tuple[MattingResult, QImage, QImage]:
-    """Matting job: the document's solver, then the alpha and cutout display images."""
-    result = job(progress, cancel)
-    cancel.check()
+def display_payload(result: MattingResult, rgb) -> tuple[MattingResult, QImage, QImage]:
+    """A result plus its alpha and cutout display images (made in the worker thread)."""
     fg = result.foreground if result.foreground is not None else rgb
     return (result, to_qimage(float_to_u8(result.alpha)),
             to_qimage(cutout_rgba(fg, result.alpha)))
+
+
+def matte_job(job, rgb, progress, cancel) -> tuple[MattingResult, QImage, QImage]:
+    """Matting job: the document's solver, then the display images.
+
+    Previews the solver hands over (``report_preview``) are shown while it keeps working.
+    """
+
+    def report(fraction: float, message: str) -> None:
+        progress(fraction, message)
+
+    forward = getattr(progress, "partial", None)
+    if forward is not None:
+        report.partial = lambda result: forward(display_payload(result, rgb))  # type: ignore[attr-defined]
+    result = job(report, cancel)
+    cancel.check()
+    return display_payload(result, rgb)

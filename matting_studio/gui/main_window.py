@@ -257,9 +257,13 @@ class MainWindow(QMainWindow):
         self.alphaShown.emit()
 
     def _show_alpha_state(self, current: bool) -> None:
+        doc = self.controller.doc
+        preview = not current and doc is not None and doc.result is not None and doc.result.preview
         for key in ("alpha", "cutout"):
             if current:
                 self.panels[key].set_badge("✓ up to date", "ok")
+            elif preview:
+                self.panels[key].set_badge("◐ preview, refining…", "stale")
             else:
                 self.panels[key].set_badge("⟳ out of date, updating…", "stale")
             view = self.panels[key].view
@@ -268,7 +272,6 @@ class MainWindow(QMainWindow):
         self.alpha_label.setProperty("kind", "ok" if current else "stale")
         self.alpha_label.style().unpolish(self.alpha_label)
         self.alpha_label.style().polish(self.alpha_label)
-        doc = self.controller.doc
         if current and doc is not None:
             n = len(doc.strokes)
             self.status_label.setText(

@@ -34,6 +34,7 @@ class Worker(QObject):
     Signals
     -------
     started(id, tag), progress(id, fraction, message), finished(id, tag, result),
+    partial(id, tag, payload) — a job's intermediate result (``progress.partial(payload)``),
     failed(id, tag, message), idle() — emitted when the newest request has ended
     (finished, failed or cancelled) and nothing is pending.
     """
@@ -41,6 +42,7 @@ class Worker(QObject):
     started = Signal(int, str)
     progress = Signal(int, float, str)
     finished = Signal(int, str, object)
+    partial = Signal(int, str, object)
     failed = Signal(int, str, str)
     idle = Signal()
 
@@ -155,6 +157,12 @@ class Worker(QObject):
                 if fraction >= 1.0 or now - last[0] > 0.05:
                     last[0] = now
                     self._emit(self.progress, rid, float(fraction), message)
+
+            def partial(payload) -> None:
+                if not token.cancelled and rid == self._latest:
+                    self._emit(self.partial, rid, tag, payload)
+
+            progress.partial = partial  # type: ignore[attr-defined]  # intermediate results
 
             t0 = time.perf_counter()
             try:

@@ -507,3 +507,35 @@ def test_trimap_overlay_on_the_photo_toggles_and_fades(qtbot, window, photo):
     window.panel.overlay_check.setChecked(True)
     assert overlay.isVisible()
     assert window.settings.overlay_opacity() == 80 and window.settings.overlay_visible()
+
+
+def test_a_solver_preview_is_shown_at_once_then_replaced_by_the_full_solve(qtbot, window, photo):
+    """The hook for a fast local re-solve: report_preview() shows a result while work goes on."""
+    import threading
+
+    from matting_studio.core.document import MattingResult, report_preview
+
+    open_and_wait(qtbot, window, photo)
+    c = window.controller
+    gate = threading.Event()
+    real = c.doc.solver
+
+    def previewing(request, progress, cancel):
+        quick = (request.trimap > 0).astype(np.float32)  # a crude stand-in for a local re-solve
+        report_preview(progress, MattingResult(request.trimap, quick, None, request.revision,
+                                               preview=True))
+        gate.wait(30)
+        return real(request, progress, cancel)
+
+    c.doc.solver = previewing
+    _paint_background_stroke_at_zoom(qtbot, window)
+    qtbot.waitUntil(lambda: c.doc.result.preview, timeout=10_000)
+    assert window.shown_alpha is c.doc.result.alpha
+    assert np.array_equal(window.shown_alpha, (c.doc.trimap() > 0).astype(np.float32))
+    assert "preview" in window.panels["alpha"].badge.text()
+    assert not c.alpha_is_current()  # a preview is never taken for the final matte
+    gate.set()
+    wait_alpha(qtbot, window)
+    assert not c.doc.result.preview
+    np.testing.assert_allclose(window.shown_alpha, solve_alpha(c.doc.image.rgb, c.doc.trimap()),
+                               atol=1e-4)
