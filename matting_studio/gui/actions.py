@@ -39,6 +39,12 @@ def build_actions(win) -> dict[str, QAction]:
     act("open", "&Open Photo…", win.open_dialog, QKeySequence.StandardKey.Open,
         style.standardIcon(sp.SP_DialogOpenButton), "Open a photo (or drop it on the window)")
     act("sample", "Open &Sample Photo", win.open_sample, None, None, "Open the bundled sample photo")
+    act("open_project", "Open &Project…", win.open_project_dialog, "Ctrl+Shift+O", None,
+        "Reopen saved strokes and settings (.msproj)")
+    act("save_project", "&Save Project", lambda: win.save_project(), QKeySequence.StandardKey.Save,
+        None, "Save strokes and settings as a re-editable project (.msproj)")
+    act("save_project_as", "Save Project &As…", lambda: win.save_project(save_as=True),
+        "Ctrl+Shift+S", None, "Save the project under a new name")
     act("export", "&Export PNG…", win.export_dialog, "Ctrl+E",
         style.standardIcon(sp.SP_DialogSaveButton), "Export the cutout, alpha or trimap as PNG")
     act("copy", "&Copy Cutout", win.copy_cutout, "Ctrl+Shift+C", None,
@@ -90,6 +96,10 @@ def build_actions(win) -> dict[str, QAction]:
     m.addMenu(recent)
     win.recent_menu = recent
     m.addAction(acts["sample"])
+    m.addSeparator()
+    m.addAction(acts["open_project"])
+    m.addAction(acts["save_project"])
+    m.addAction(acts["save_project_as"])
     m.addSeparator()
     m.addAction(acts["export"])
     m.addAction(acts["copy"])

@@ -102,7 +102,10 @@ def run_app(args) -> int:
         with tempfile.TemporaryDirectory(prefix="matting-studio-") as tmp:
             win = MainWindow(settings=AppSettings(Path(tmp) / "settings.ini"))
             return _screenshot(app, win, image, screenshot)
+    from .recovery import install
+
     win = MainWindow()
+    win.recovery = install(win)  # autosave, "unsaved changes?" on close, crash recovery offer
     win.show()
     if image:
         win.open_path(image)

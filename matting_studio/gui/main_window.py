@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.errors import MattingStudioError
 from ..core.image_io import SUPPORTED_SUFFIXES
 from ..core.trimap import changed_bounds
 from ..resources_path import SAMPLE_PHOTO, resource_path
@@ -38,7 +39,9 @@ from .side_panel import SidePanel
 
 log = logging.getLogger(__name__)
 
-OPEN_FILTER = "Photos ({});;All files (*)".format(" ".join(f"*{s}" for s in SUPPORTED_SUFFIXES))
+PROJECT_SUFFIX = ".msproj"
+OPEN_FILTER = "Photos and projects ({} *{});;All files (*)".format(
+    " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES), PROJECT_SUFFIX)
 
 
 class MainWindow(QMainWindow):
@@ -58,6 +61,7 @@ class MainWindow(QMainWindow):
         self.last_error: tuple[str, str] | None = None
         self.last_export: str | None = None
         self._shown_trimap: np.ndarray | None = None
+        self.recovery = None  # SessionKeeper (autosave, projects); app.run_app installs one
 
         # Views -----------------------------------------------------------------
         self.photo_view = ImageView("Photo")
@@ -182,14 +186,64 @@ class MainWindow(QMainWindow):
 
     def _set_editing_enabled(self, on: bool) -> None:
         self.stack.setCurrentIndex(1 if on else 0)
-        for name in ("export", "copy", "reset", "fit", "actual", "zoom_in", "zoom_out"):
+        for name in ("export", "copy", "reset", "fit", "actual", "zoom_in", "zoom_out",
+                     "save_project", "save_project_as"):
             self.actions_[name].setEnabled(on)
         for w in (self.panel.export_button, self.panel.copy_button, self.panel.reset_button):
             w.setEnabled(on)
 
     # ------------------------------------------------------------------ open
     def open_path(self, path: str | Path) -> None:
-        self.controller.open(path)
+        if Path(path).suffix.lower() == PROJECT_SUFFIX:
+            self.open_project(path)
+        else:
+            self.controller.open(path)
+
+    # ------------------------------------------------------------------ projects
+    def _keeper(self):
+        """The session keeper (created on demand when the app did not install one)."""
+        if self.recovery is None:
+            from .recovery import SessionKeeper
+
+            self.recovery = SessionKeeper(self.controller, self)
+        return self.recovery
+
+    def open_project(self, path: str | Path) -> None:
+        try:
+            note = self._keeper().open_project(path)
+        except MattingStudioError as e:
+            self.show_error("Cannot open the project", str(e))
+            return
+        self.status_label.setText(note or f"Opening project {Path(path).name}…")
+
+    def open_project_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open Project", self.settings.last_folder(),
+                                              f"Matting Studio project (*{PROJECT_SUFFIX})")
+        if name:
+            self.open_project(name)
+
+    def save_project(self, save_as: bool = False) -> Path | None:
+        """Save strokes and settings as a ``.msproj`` (asks for a name the first time)."""
+        doc = self.controller.doc
+        if doc is None:
+            return None
+        keeper = self._keeper()
+        target = None if save_as else keeper.project_path
+        if target is None:
+            start = doc.path.with_suffix(PROJECT_SUFFIX) if doc.path else Path("untitled.msproj")
+            name, _ = QFileDialog.getSaveFileName(self, "Save Project", str(start),
+                                                  f"Matting Studio project (*{PROJECT_SUFFIX})")
+            if not name:
+                return None
+            target = Path(name)
+        try:
+            saved = keeper.save_project(target)
+        except MattingStudioError as e:
+            self.show_error("Cannot save the project", str(e))
+            return None
+        if saved is not None:
+            self.status_label.setText(f"Project saved: {saved}")
+        return saved
 
     def open_dialog(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open Photo", self.settings.last_folder(),
