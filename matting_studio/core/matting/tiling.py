@@ -33,6 +33,9 @@ class TileParams:
     """Context added around each core; results are taken from the core only."""
     workers: int = 0
     """Threads; 0 means ``min(2, cpu count)``."""
+    grow: float = 2.0
+    """A crop without known foreground or background grows (doubling its margin) up to this
+    many core sides on each side, to find both."""
 
 
 @dataclass(frozen=True)
@@ -65,18 +68,19 @@ def plan_tiles(trimap: np.ndarray, params: TileParams = TileParams(),
     for cy, cx in zip(*np.nonzero(cells)):
         y0, x0 = by0 + cy * t, bx0 + cx * t
         y1, x1 = min(y0 + t, by1), min(x0 + t, bx1)
-        tiles.append(Tile((y0, y1, x0, x1), _crop_with_both(trimap, (y0, y1, x0, x1), m)))
+        tiles.append(Tile((y0, y1, x0, x1),
+                          _crop_with_both(trimap, (y0, y1, x0, x1), m, params.grow)))
     return tiles
 
 
 def _crop_with_both(trimap: np.ndarray, core: tuple[int, int, int, int],
-                    margin: int) -> tuple[int, int, int, int]:
-    """Core plus ``margin``, widened (doubling, up to twice the core or four margins) until it
+                    margin: int, grow: float = 2.0) -> tuple[int, int, int, int]:
+    """Core plus ``margin``, widened (doubling, up to ``grow`` cores or four margins) until it
     holds known foreground *and* background: a crop without one of them has no information."""
     h, w = trimap.shape
     y0, y1, x0, x1 = core
     m = margin
-    limit = max(4 * margin, 2 * (y1 - y0), 2 * (x1 - x0))
+    limit = max(4 * margin, int(grow * max(y1 - y0, x1 - x0)))
     while True:
         crop = (max(y0 - m, 0), min(y1 + m, h), max(x0 - m, 0), min(x1 + m, w))
         if crop == (0, h, 0, w):
