@@ -8,8 +8,8 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from . import __version__
 
@@ -56,7 +56,7 @@ class ProgressBar:
 
 
 def _cutout_parser() -> argparse.ArgumentParser:
-    from .core.matting import backend_names
+    from .core.matting import DEFAULT_BACKEND, backend_names
     from .core.segmentation import PRESETS
 
     p = argparse.ArgumentParser(
@@ -69,13 +69,18 @@ def _cutout_parser() -> argparse.ArgumentParser:
     p.add_argument("--trimap", metavar="FILE", help="use this trimap instead of the automatic one")
     p.add_argument("--alpha-out", metavar="FILE", help="also write the alpha matte")
     p.add_argument("--trimap-out", metavar="FILE", help="also write the trimap used")
-    p.add_argument("--matting", choices=backend_names(), default="cf",
-                   help="alpha matting method (default: cf)")
+    p.add_argument("--matting", choices=backend_names(), default=DEFAULT_BACKEND,
+                   help=f"alpha matting method (default: {DEFAULT_BACKEND})")
     p.add_argument("--model", metavar="PATH", help="a rembg-family ONNX model instead of the embedded u2netp")
     p.add_argument("--preset", choices=sorted(PRESETS),
                    help="preprocessing preset of --model (default: guessed from its file name)")
-    p.add_argument("--kernel-size", type=int, default=7, help="trimap erode/dilate kernel (default 7)")
-    p.add_argument("--iterations", type=int, default=3, help="trimap erode/dilate iterations (default 3)")
+    p.add_argument("--trimap-preset", choices=["adaptive", "classic"], default="adaptive",
+                   help="automatic trimap: band shaped by mask confidence and image edges "
+                        "(adaptive, default) or the classic erode/dilate kernel")
+    p.add_argument("--kernel-size", type=int, default=7,
+                   help="classic trimap erode/dilate kernel (default 7)")
+    p.add_argument("--iterations", type=int, default=3,
+                   help="classic trimap erode/dilate iterations (default 3)")
     p.add_argument("-v", "--verbose", action="store_true", help="log each step")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
@@ -168,6 +173,7 @@ def cutout_main(argv: Sequence[str]) -> int:
     settings = PipelineSettings(
         trimap=TrimapParams(kernel_size=args.kernel_size, iterations=args.iterations),
         backend=args.matting, model_path=args.model, preset=args.preset,
+        trimap_preset=args.trimap_preset,
     )
     if not args.trimap:
         try:  # load the model once, up front, so a bad --model fails before any work

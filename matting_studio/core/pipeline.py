@@ -20,6 +20,7 @@ from .matting import DEFAULT_BACKEND, solve_alpha
 from .progress import CancelToken, ProgressFn, no_progress, sub_progress
 from .segmentation import get_model
 from .trimap import BACKGROUND, Stroke, TrimapParams, apply_strokes, make_trimap
+from .auto_trimap import AdaptiveTrimapParams, adaptive_trimap, predict_mask_tta
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,14 @@ class PipelineSettings:
     """Everything that decides the result, besides the image and the strokes."""
 
     trimap: TrimapParams = field(default_factory=TrimapParams)
+    """Parameters of the classic erode/dilate trimap (used when ``trimap_preset`` is "classic")."""
     backend: str = DEFAULT_BACKEND
+    trimap_preset: str = "adaptive"
+    """Automatic trimap: "adaptive" (band shaped by mask confidence and image edges,
+    :mod:`.auto_trimap`) or "classic" (fixed erode/dilate kernel, ``trimap``)."""
+    adaptive: AdaptiveTrimapParams = field(default_factory=AdaptiveTrimapParams)
+    mask_tta: bool = True
+    """Run the model on the image and its mirror image and combine the answers."""
     model_path: str | None = None
     preset: str | None = None
 
@@ -49,6 +57,8 @@ class CutoutResult:
 def compute_mask(image: LoadedImage, settings: PipelineSettings) -> np.ndarray:
     """Salient-object mask of ``image`` with the configured model."""
     model = get_model(settings.model_path, settings.preset)
+    if settings.mask_tta:
+        return predict_mask_tta(model, image.rgb)
     return model.predict(image.rgb)
 
 
@@ -58,7 +68,12 @@ def auto_trimap(image: LoadedImage, mask: np.ndarray, settings: PipelineSettings
     Pixels that are fully transparent in an RGBA source are sure background: whatever colour
     they hold was never meant to be seen.
     """
-    trimap = make_trimap(mask, settings.trimap)
+    if settings.trimap_preset == "classic":
+        trimap = make_trimap(mask, settings.trimap)
+    elif settings.trimap_preset == "adaptive":
+        trimap = adaptive_trimap(mask, image.rgb, settings.adaptive)
+    else:
+        raise ValueError(f"unknown trimap preset {settings.trimap_preset!r}")
     if image.source_alpha is not None:
         trimap[image.source_alpha <= 1.0 / 255.0] = BACKGROUND
     return trimap

@@ -26,7 +26,7 @@ class Backend(Protocol):
 
 BACKENDS: dict[str, Backend] = {}
 DESCRIPTIONS: dict[str, str] = {}
-DEFAULT_BACKEND = "cf"
+DEFAULT_BACKEND = "ifm"
 
 
 def register(name: str, description: str) -> Callable[[Backend], Backend]:

@@ -1,0 +1,130 @@
+"""Automatic trimaps that follow the model's confidence instead of a fixed kernel.
+
+The classic trimap (:func:`matting_studio.core.trimap.make_trimap`) marks as "unknown" every
+pixel within a fixed distance of the 0.5 contour *and* every pixel whose mask value sits
+between 1/255 and 254/255. On a salient-object mask the second rule turns wide areas where the
+model is merely unsure into unknown, and matting then smears them (DESIGN.md). Here:
+
+1. The mask comes from the model run on the image and on its mirror image (test-time
+   augmentation, :func:`predict_mask_tta`); a pixel counts as much subject as the more
+   confident of the two views says (their maximum). Salient-object models at 320 px mostly
+   fail by *missing* parts of the subject, and a miss in one view is often caught by the other;
+   on the alphamatting set the union lowered the mean SAD of the thresholded mask from 37.3
+   (mean of the views) and 39.4 (one view) to 33.1, and the result barely moves between
+   thresholds 0.5 and 0.6.
+2. The subject is decided once, by thresholding that mask (``threshold``).
+3. The unknown band follows the decision boundary only. Its half-width at each boundary point
+   is the width over which the mask itself ramps from background to foreground there (a blurry,
+   unsure transition gets a wide band, a crisp one a narrow band), reduced where the image has a
+   strong edge on the boundary (a crisp photographed edge needs little room), and clamped to
+   ``[min_band, max_band]`` as fractions of the shorter image side.
+
+The result is an ordinary uint8 trimap (0 / 128 / 255), so strokes, backends and the tiling
+driver treat it like any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .trimap import BACKGROUND, FOREGROUND, UNKNOWN
+
+
+@dataclass(frozen=True)
+class AdaptiveTrimapParams:
+    """Parameters of :func:`adaptive_trimap` (global: no per-image tuning)."""
+
+    threshold: float = 0.5
+    """Mask level that decides foreground from background."""
+    min_band: float = 0.004
+    """Smallest half-width of the unknown band, as a fraction of the shorter image side."""
+    max_band: float = 0.03
+    """Largest half-width of the unknown band, as a fraction of the shorter image side."""
+    ramp_scale: float = 0.5
+    """Half-width = ``ramp_scale`` × the mask's local 0→1 ramp width (pixels)."""
+    edge_relief: float = 0.5
+    """How much a strong image edge on the boundary narrows the band (0: not at all, 1: to ``min_band``)."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError("threshold must be between 0 and 1")
+        if not 0.0 < self.min_band <= self.max_band:
+            raise ValueError("need 0 < min_band ≤ max_band")
+        if self.ramp_scale <= 0 or not 0.0 <= self.edge_relief <= 1.0:
+            raise ValueError("ramp_scale must be > 0 and edge_relief in 0..1")
+
+
+def predict_mask_tta(model, rgb: np.ndarray, combine: str = "max") -> np.ndarray:
+    """Soft mask (float32 (h, w) 0..1) from the model's answers on ``rgb`` and its mirror image,
+    combined by ``combine``: "max" (union, default) or "mean"."""
+    if combine not in ("max", "mean"):
+        raise ValueError(f"combine must be 'max' or 'mean', got {combine!r}")
+    h, w = rgb.shape[:2]
+    a = model.predict_small(rgb)
+    b = model.predict_small(np.ascontiguousarray(rgb[:, ::-1]))[:, ::-1]
+    small = np.maximum(a, b) if combine == "max" else 0.5 * (a + b)
+    mask = cv2.resize(np.ascontiguousarray(small, np.float32), (w, h),
+                      interpolation=cv2.INTER_LINEAR)
+    return np.clip(mask, 0.0, 1.0).astype(np.float32)
+
+
+def _edge_strength(rgb: np.ndarray) -> np.ndarray:
+    """Image gradient magnitude normalised to 0..1 by a robust high percentile."""
+    grey = cv2.cvtColor(np.asarray(rgb, np.float32), cv2.COLOR_RGB2GRAY)
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.sqrt(gx * gx + gy * gy)
+    ref = float(np.percentile(mag, 99)) if mag.size else 0.0
+    return np.clip(mag / ref, 0.0, 1.0) if ref > 1e-6 else np.zeros_like(mag)
+
+
+def band_half_width(mask: np.ndarray, rgb: np.ndarray | None,
+                    params: AdaptiveTrimapParams = AdaptiveTrimapParams()) -> np.ndarray:
+    """Per-pixel band half-width in pixels (float32 (h, w)), meaningful on the boundary."""
+    h, w = mask.shape
+    side = min(h, w)
+    lo, hi = params.min_band * side, params.max_band * side
+    m = cv2.GaussianBlur(np.asarray(mask, np.float32), (0, 0), 1.0)
+    gx = cv2.Sobel(m, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(m, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    slope = np.sqrt(gx * gx + gy * gy)  # mask units per pixel
+    ramp = 1.0 / np.maximum(slope, 1e-3)  # pixels for a 0→1 transition
+    r = params.ramp_scale * ramp
+    if rgb is not None and params.edge_relief > 0:
+        e = cv2.dilate(_edge_strength(rgb), np.ones((3, 3), np.uint8))
+        r = r * (1.0 - params.edge_relief * e) + lo * params.edge_relief * e
+    return np.clip(r, lo, hi).astype(np.float32)
+
+
+def adaptive_trimap(mask: np.ndarray, rgb: np.ndarray | None = None,
+                    params: AdaptiveTrimapParams = AdaptiveTrimapParams()) -> np.ndarray:
+    """Trimap (uint8 0/128/255) from a soft mask (float 0..1 or uint8), band shaped by confidence.
+
+    ``rgb`` (float (h, w, 3) 0..1), when given, narrows the band on strong image edges.
+    """
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
+    m = np.asarray(mask, np.float32)
+    if mask.dtype == np.uint8:
+        m = m / 255.0
+    fg = m >= params.threshold
+    trimap = np.where(fg, FOREGROUND, BACKGROUND).astype(np.uint8)
+    if fg.all() or not fg.any():
+        return trimap
+    fg_u8 = fg.astype(np.uint8)
+    # Boundary pixels: foreground pixels with a background 4-neighbour, and vice versa.
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    boundary = (cv2.dilate(fg_u8, cross) != cv2.erode(fg_u8, cross))
+    r = band_half_width(m, rgb, params)
+    # Distance to, and identity of, the nearest boundary pixel.
+    src = np.where(boundary, 0, 255).astype(np.uint8)
+    dist, labels = cv2.distanceTransformWithLabels(src, cv2.DIST_L2, 5,
+                                                   labelType=cv2.DIST_LABEL_PIXEL)
+    # labels number the zero pixels in scan order; map label → that pixel's half-width.
+    by_label = np.zeros(int(labels.max()) + 1, np.float32)
+    by_label[labels[boundary]] = r[boundary]
+    trimap[dist <= by_label[labels]] = UNKNOWN
+    return trimap
