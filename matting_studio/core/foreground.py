@@ -20,6 +20,8 @@ EDGE_MARGIN = 8
 RADII = (90, 6)
 """Blur-fusion radii (the paper's two passes)."""
 STRIP = 512
+TILE = 256
+"""Side of the full-size tiles of the narrow pass (only tiles near soft pixels are computed)."""
 SOFT = 1e-3
 
 
@@ -54,12 +56,6 @@ LOW_RES = 4
 """The wide first pass works on a copy reduced this many times (its blur is 90 px anyway)."""
 
 
-def _products(img: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """(h, w, 8) float32: I·α (3), α, I·(1−α) (3), 1−α — what the wide pass blurs."""
-    a3 = a[:, :, None]
-    return np.concatenate([img * a3, a3, img * (1.0 - a3), 1.0 - a3], axis=2)
-
-
 def _sample(low: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], factor: float,
             origin: tuple[int, int]) -> np.ndarray:
     """Bilinear samples of ``low`` at full-size pixel centres rows × cols (absolute coords)."""
@@ -87,7 +83,7 @@ def estimate_foreground(
 ) -> np.ndarray:
     """Foreground colours F (float32 (h, w, 3), 0..1) such that image ≈ αF + (1 − α)B.
 
-    Only pixels near semi-transparent ones are re-estimated, in strips of rows; elsewhere F is
+    Only pixels near semi-transparent ones are re-estimated, tile by tile; elsewhere F is
     the image itself, which is exact where α = 1 and invisible where α = 0. The wide pass
     (radius ``RADII[0]``) runs on a copy reduced :data:`LOW_RES` times (its local means are
     smooth), the narrow one at full size. ``method="ml"`` uses pymatting's multilevel estimator
@@ -108,51 +104,70 @@ def estimate_foreground(
         return _estimate_ml(img, a, fg, soft, rows, x0, x1, cancel)
     wide, narrow = RADII[0], RADII[-1]
     y_first, y_last = max(rows[0] - EDGE_MARGIN, 0), min(rows[-1] + EDGE_MARGIN + 1, h)
-    # wide pass: blurred products on a reduced copy of the band's box (+ the blur's reach)
+    # wide pass: local means on a reduced copy of the band's box (+ the blur's reach); the
+    # products I·α are formed after reduction (a 90-pixel mean does not see the difference)
     d = LOW_RES
     by0, by1 = max(y_first - wide - narrow, 0), min(y_last + wide + narrow, h)
     bx0, bx1 = max(x0 - wide - narrow, 0), min(x1 + wide + narrow, w)
     lh, lw = -(-(by1 - by0) // d), -(-(bx1 - bx0) // d)
-    low = np.empty((lh, lw, 8), np.float32)
+    low = np.empty((lh, lw, 4), np.float32)
     step = STRIP - STRIP % d
     for y0 in range(by0, by1, step):
         if cancel is not None:
             cancel.check()
         y1 = min(y0 + step, by1)
-        prod = _products(img[y0:y1, bx0:bx1], a[y0:y1, bx0:bx1])
         ly0, ly1 = (y0 - by0) // d, -(-(y1 - by0) // d)
-        for c0 in (0, 4):  # OpenCV resizes at most 4 channels at a time
-            low[ly0:ly1, :, c0:c0 + 4] = cv2.resize(np.ascontiguousarray(prod[:, :, c0:c0 + 4]),
-                                                    (lw, ly1 - ly0), interpolation=cv2.INTER_AREA)
-    r = max(1, round(wide / d))
-    for c in range(8):
-        low[:, :, c] = _blur(np.ascontiguousarray(low[:, :, c]), r)
-    tiny = np.float32(1e-5)
-    low_f = np.ascontiguousarray(low[:, :, 0:3] / (low[:, :, 3:4] + tiny))
-    low_b = np.ascontiguousarray(low[:, :, 4:7] / (low[:, :, 7:8] + tiny))
+        low[ly0:ly1, :, :3] = cv2.resize(img[y0:y1, bx0:bx1], (lw, ly1 - ly0),
+                                         interpolation=cv2.INTER_AREA)
+        low[ly0:ly1, :, 3] = cv2.resize(a[y0:y1, bx0:bx1], (lw, ly1 - ly0),
+                                        interpolation=cv2.INTER_AREA)
+    low_f, low_b = _wide_means(low, max(1, round(wide / d)))
     del low
-    # narrow pass at full size, strip by strip, with the narrow blur's context
+    # narrow pass at full size, only in tiles that hold semi-transparent pixels
     ctx = narrow + 1
-    for y0 in range(y_first, y_last, STRIP):
+    t = TILE
+    ny, nx = -(-(y_last - y_first) // t), -(-(x1 - x0) // t)
+    padded = np.zeros((ny * t, nx * t), bool)
+    padded[:y_last - y_first, :x1 - x0] = soft[y_first:y_last, x0:x1]
+    cells = padded.reshape(ny, t, nx, t).any(axis=(1, 3))
+    # a tile also needs its neighbours' soft pixels within EDGE_MARGIN: dilate the grid
+    cells = cv2.dilate(cells.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    todo = list(zip(*np.nonzero(cells)))
+    for i, (cy, cx) in enumerate(todo):
         if cancel is not None:
             cancel.check()
-        y1 = min(y0 + STRIP, y_last)
-        if not row_any[max(y0 - EDGE_MARGIN, 0):min(y1 + EDGE_MARGIN, h)].any():
+        ty0, tx0 = y_first + cy * t, x0 + cx * t
+        ty1, tx1 = min(ty0 + t, y_last), min(tx0 + t, x1)
+        near = soft[max(ty0 - EDGE_MARGIN, 0):ty1 + EDGE_MARGIN,
+                    max(tx0 - EDGE_MARGIN, 0):tx1 + EDGE_MARGIN]
+        if not near.any():
             continue
-        cy0, cy1 = max(y0 - ctx, 0), min(y1 + ctx, h)
-        cx0, cx1 = max(x0 - ctx, 0), min(x1 + ctx, w)
+        cy0, cy1 = max(ty0 - ctx, 0), min(ty1 + ctx, h)
+        cx0, cx1 = max(tx0 - ctx, 0), min(tx1 + ctx, w)
         im = img[cy0:cy1, cx0:cx1]
         al = a[cy0:cy1, cx0:cx1]
         f0 = _sample(low_f, (cy0, cy1), (cx0, cx1), d, (by0, bx0))
         b0 = _sample(low_b, (cy0, cy1), (cx0, cx1), d, (by0, bx0))
         f1, b1 = _correct(im, al, f0, b0)
         est = blur_fusion(im, al, (narrow,), start=(f1, b1))
-        est = est[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
-        keep = a[y0:y1, x0:x1] >= 1.0 - SOFT  # opaque pixels keep their own colour
-        est[keep] = img[y0:y1, x0:x1][keep]
-        fg[y0:y1, x0:x1] = est
-        progress((y1 - y_first) / max(y_last - y_first, 1), "estimating edge colours")
+        est = est[ty0 - cy0:ty1 - cy0, tx0 - cx0:tx1 - cx0]
+        keep = a[ty0:ty1, tx0:tx1] >= 1.0 - SOFT  # opaque pixels keep their own colour
+        est[keep] = img[ty0:ty1, tx0:tx1][keep]
+        fg[ty0:ty1, tx0:tx1] = est
+        progress((i + 1) / len(todo), "estimating edge colours")
     return fg
+
+
+def _wide_means(low: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """Alpha-weighted local means of foreground and background colours (first pass, F = B = I)."""
+    img, a = low[:, :, :3], low[:, :, 3:4]
+    tiny = np.float32(1e-5)
+    num_f = _blur(np.ascontiguousarray(img * a), r)
+    den_f = _blur(np.ascontiguousarray(a[:, :, 0]), r)[:, :, None] + tiny
+    num_b = _blur(np.ascontiguousarray(img * (1.0 - a)), r)
+    den_b = _blur(np.ascontiguousarray(1.0 - a[:, :, 0]), r)[:, :, None] + tiny
+    return (np.ascontiguousarray(num_f / den_f, np.float32),
+            np.ascontiguousarray(num_b / den_b, np.float32))
 
 
 def _estimate_ml(img, a, fg, soft, rows, x0, x1, cancel):
