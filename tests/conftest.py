@@ -48,3 +48,9 @@ def synthetic_disc(size: int = 64, radius: float = 18.0, soft: float = 3.0, seed
 @pytest.fixture
 def disc():
     return synthetic_disc()
+
+
+@pytest.fixture
+def make_disc():
+    """Factory fixture: ``make_disc(size=..., radius=..., soft=...)`` → synthetic_disc(...)."""
+    return synthetic_disc

@@ -8,10 +8,10 @@ The background work the editor needs is expressed as plain callables:
 
 * :func:`open_document` (path → :class:`Document`, model mask computed) for the loader;
 * :meth:`Document.matting_request` builds an immutable :class:`MattingRequest` snapshot and
-  :attr:`Document.solver` (default :func:`solve_request`) turns it into a :class:`MattingResult`.
-  A faster local re-solve can replace :attr:`Document.solver`: the request carries the previous
-  alpha and the trimap it was solved for, so the changed region is
-  ``changed_bounds(request.previous_trimap, request.trimap)``.
+  :attr:`Document.solver` (default :func:`interactive_solve`) turns it into a
+  :class:`MattingResult`: first a quick preview (a local re-solve of the region the edit
+  changed, found as ``changed_bounds(request.previous_trimap, request.trimap)``), then the
+  full-resolution solve.
 """
 
 from __future__ import annotations
@@ -90,11 +90,14 @@ def report_preview(progress: ProgressFn, result: MattingResult) -> None:
 
 def solve_request(request: MattingRequest, progress: ProgressFn = no_progress,
                   cancel: CancelToken | None = None) -> MattingResult:
-    """The default solver: a full solve of the request's trimap, then edge colours."""
+    """A full solve of the request's trimap, then edge colours.
+
+    Deliberately not warm-started from the previous alpha: the result depends on the trimap
+    only, never on the editing history, so undo, projects and autosave reproduce it exactly.
+    """
     alpha = solve_alpha(request.rgb, request.trimap, request.backend,
                         progress=sub_progress(progress, 0.0, 0.85), cancel=cancel)
-    if request.source_alpha is not None:
-        alpha = np.minimum(alpha, request.source_alpha).astype(np.float32, copy=False)
+    alpha = _cap(alpha, request)
     fg = None
     if request.with_foreground:
         if cancel is not None:
@@ -104,6 +107,68 @@ def solve_request(request: MattingRequest, progress: ProgressFn = no_progress,
     progress(1.0, "done")
     return MattingResult(trimap=request.trimap, alpha=alpha, foreground=fg,
                          revision=request.revision)
+
+
+def _cap(alpha: np.ndarray, request: MattingRequest) -> np.ndarray:
+    """The matte never exceeds the file's own alpha (docs/adr/0001)."""
+    if request.source_alpha is None:
+        return alpha
+    return np.minimum(alpha, request.source_alpha).astype(np.float32, copy=False)
+
+
+FIRST_PREVIEW_PIXELS = 1_500_000
+"""A first solve of a photo larger than this shows a reduced-size preview before the full one."""
+
+
+def preview_alpha(request: MattingRequest, cancel: CancelToken | None = None) -> np.ndarray | None:
+    """A quick approximation of the request's alpha, or None when a full solve is quick anyway.
+
+    After an edit (the request carries the previous trimap and alpha) only the changed region
+    is re-solved (:func:`~.matting.interactive.resolve_region`, at preview resolution when the
+    region is large) and pasted into the previous alpha. The first solve of a large photo is
+    done at ``FIRST_PREVIEW_PIXELS`` and upsampled.
+    """
+    from .matting.interactive import resolve_region
+    from .matting.multiscale import downscale_image, downscale_trimap
+    from .trimap import changed_bounds
+
+    trimap = request.trimap
+    h, w = trimap.shape
+    prev_a, prev_t = request.previous_alpha, request.previous_trimap
+    if prev_a is not None and prev_t is not None and prev_t.shape == trimap.shape:
+        bounds = changed_bounds(prev_t, trimap)
+        if bounds is None:
+            return None
+        region = resolve_region(request.rgb, trimap, prev_a, bounds, backend=request.backend,
+                                cancel=cancel)
+        return _cap(region.paste(np.array(prev_a, np.float32, copy=True)), request)
+    if h * w <= FIRST_PREVIEW_PIXELS:
+        return None
+    f = (FIRST_PREVIEW_PIXELS / (h * w)) ** 0.5
+    size = (max(3, round(w * f)), max(3, round(h * f)))
+    small = solve_alpha(downscale_image(request.rgb, size), downscale_trimap(trimap, size),
+                        request.backend, cancel=cancel)
+    import cv2
+
+    alpha = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    alpha[trimap == 255] = 1.0
+    alpha[trimap == 0] = 0.0
+    return _cap(alpha, request)
+
+
+def interactive_solve(request: MattingRequest, progress: ProgressFn = no_progress,
+                      cancel: CancelToken | None = None) -> MattingResult:
+    """The editor's solver: hand over a quick preview (:func:`preview_alpha`), then solve fully.
+
+    The preview reaches the window through :func:`report_preview` within a fraction of a
+    second; the full-resolution solve follows in the same job, so the next stroke's
+    ``cancel`` stops it.
+    """
+    quick = preview_alpha(request, cancel)
+    if quick is not None:
+        report_preview(progress, MattingResult(trimap=request.trimap, alpha=quick, foreground=None,
+                                               revision=request.revision, preview=True))
+    return solve_request(request, progress, cancel)
 
 
 def build_matting_request(image: LoadedImage, trimap: np.ndarray, settings: PipelineSettings,
@@ -150,14 +215,14 @@ class Document:
 
     def __init__(self, image: LoadedImage, mask: np.ndarray,
                  settings: PipelineSettings | None = None,
-                 solver: MattingSolver = solve_request):
+                 solver: MattingSolver | None = None):
         h, w = image.rgb.shape[:2]
         if mask.shape != (h, w):
             raise ValueError(f"mask {mask.shape} does not match the image {(h, w)}")
         self.image = image
         self.mask = mask
         self.settings = settings or PipelineSettings()
-        self.solver: MattingSolver = solver
+        self.solver: MattingSolver = solver or interactive_solve
         self.result: MattingResult | None = None
         self.revision = 0
         self._strokes: list[Stroke] = []
