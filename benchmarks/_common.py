@@ -111,7 +111,7 @@ def run_measured(cmd: list[str], timeout: float | None = None) -> RunResult:
     timer = "/usr/bin/time"
     full = [timer, "-v", *cmd] if Path(timer).exists() else list(cmd)
     t0 = time.perf_counter()
-    p = subprocess.run(full, capture_output=True, text=True, timeout=timeout)
+    p = subprocess.run(full, capture_output=True, text=True, timeout=timeout, check=False)
     seconds = time.perf_counter() - t0
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-3000:]}")

@@ -21,11 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import fmt_table, load_triplet, upscale  # noqa: E402
+from _common import fmt_table, load_triplet, upscale
 
-from matting_studio.core.matting import solve_alpha  # noqa: E402
-from matting_studio.core.matting.interactive import resolve_region, stroke_bounds  # noqa: E402
-from matting_studio.core.trimap import Stroke, draw_stroke  # noqa: E402
+from matting_studio.core.matting import solve_alpha
+from matting_studio.core.matting.interactive import resolve_region, stroke_bounds
+from matting_studio.core.trimap import Stroke, draw_stroke
 
 
 def make_strokes(trimap: np.ndarray, n: int, seed: int = 0) -> list[Stroke]:

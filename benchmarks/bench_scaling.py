@@ -6,12 +6,14 @@ and run through, each as its own process measured with /usr/bin/time (wall time 
 
 * naive — pymatting ``estimate_alpha_cf`` over the whole image (one sparse system), only up to
   ``--naive-max`` MP (4 by default: 24 MP is out of its reach);
-* ours — ``matting-studio cutout IMG --trimap TRIMAP --alpha-out A.png -o CUT.png`` (the whole
-  CLI: start-up, loading, matting, foreground colours, both PNGs).
+* ours — ``matting-studio cutout IMG --trimap TRIMAP --alpha-out A.png -o CUT.png --matting M``
+  for each backend M of ``--matting`` (the whole CLI: start-up, loading, matting, foreground
+  colours, both PNGs).
 
 SAD is on the trimap's unknown region against the upscaled gt, /1000. Usage:
 
-    python benchmarks/bench_scaling.py [--sizes 1 4 12 24] [--images GT01] [--data DIR]
+    python benchmarks/bench_scaling.py [--sizes 1 4 12 24] [--images GT01] [--matting cf ifm]
+                                       [--data DIR]
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (cached_inputs, cli_cmd, fmt_table, naive_cmd, read_grey,  # noqa: E402
-                     run_measured, sad)
+from _common import cached_inputs, cli_cmd, fmt_table, naive_cmd, read_grey, run_measured, sad
 
 
 def main(argv=None) -> int:
@@ -35,11 +36,12 @@ def main(argv=None) -> int:
     p.add_argument("--trimap", default="trimap1", help="trimap1 or trimap2")
     p.add_argument("--data", help="folder holding alphamatting/ (default ../shared/data)")
     p.add_argument("--naive-max", type=float, default=4.0, help="largest size run naively (MP)")
-    p.add_argument("--matting", default="cf", help="our backend (CLI --matting)")
+    p.add_argument("--matting", nargs="+", default=["cf", "ifm"],
+                   help="our backends (CLI --matting), one row each")
     args = p.parse_args(argv)
 
-    header = ["image", "MP", "unknown px", "naive s", "naive peak MB", "ours s", "ours peak MB",
-              "speed-up", "SAD naive", "SAD ours", "SAD ours/naive"]
+    header = ["image", "MP", "unknown px", "ours: --matting", "naive s", "naive peak MB",
+              "ours s", "ours peak MB", "speed-up", "SAD naive", "SAD ours", "SAD ours/naive"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -49,28 +51,30 @@ def main(argv=None) -> int:
                 trimap = read_grey(tri)
                 gt_a = read_grey(gt)
                 unknown = int(((trimap != 0) & (trimap != 255)).sum())
-                row = [name, f"{trimap.size / 1e6:.1f}", f"{unknown:,}"]
                 naive = None
                 if mp <= args.naive_max:
                     a_naive = out / "naive.png"
                     naive = run_measured(naive_cmd(img, tri, a_naive))
                     sad_naive = sad(read_grey(a_naive), gt_a, trimap)
-                    row += [f"{naive.seconds:.1f}", f"{naive.peak_mb:.0f}"]
-                else:
-                    row += ["—", "—"]
-                a_ours = out / "ours.png"
-                ours = run_measured(cli_cmd(img, tri, a_ours, out / "cut.png",
-                                            "--matting", args.matting))
-                sad_ours = sad(read_grey(a_ours), gt_a, trimap)
-                row += [f"{ours.seconds:.1f}", f"{ours.peak_mb:.0f}"]
-                if naive is not None:
-                    row += [f"{naive.seconds / ours.seconds:.1f}×", f"{sad_naive:.2f}",
-                            f"{sad_ours:.2f}", f"{sad_ours / sad_naive:.3f}"]
-                else:
-                    row += ["—", "—", f"{sad_ours:.2f}", "—"]
-                rows.append(row)
-                print(" | ".join(row), file=sys.stderr, flush=True)
-    print(f"\nours = matting-studio cutout --matting {args.matting} (whole process); "
+                for backend in args.matting:
+                    row = [name, f"{trimap.size / 1e6:.1f}", f"{unknown:,}", backend]
+                    if naive is not None:
+                        row += [f"{naive.seconds:.1f}", f"{naive.peak_mb:.0f}"]
+                    else:
+                        row += ["—", "—"]
+                    a_ours = out / "ours.png"
+                    ours = run_measured(cli_cmd(img, tri, a_ours, out / "cut.png",
+                                                "--matting", backend))
+                    sad_ours = sad(read_grey(a_ours), gt_a, trimap)
+                    row += [f"{ours.seconds:.1f}", f"{ours.peak_mb:.0f}"]
+                    if naive is not None:
+                        row += [f"{naive.seconds / ours.seconds:.1f}×", f"{sad_naive:.2f}",
+                                f"{sad_ours:.2f}", f"{sad_ours / sad_naive:.3f}"]
+                    else:
+                        row += ["—", "—", f"{sad_ours:.2f}", "—"]
+                    rows.append(row)
+                    print(" | ".join(row), file=sys.stderr, flush=True)
+    print("\nours = matting-studio cutout --matting M (whole process); "
           f"naive = pymatting estimate_alpha_cf (whole process); {os.cpu_count()} CPUs\n")
     print(fmt_table(header, rows))
     return 0

@@ -81,7 +81,7 @@ def test_region_inside_one_crop_is_exact():
 
 
 def test_coarse_to_fine_agrees_with_full_solve():
-    image, gt, trimap = blobs()
+    image, _, trimap = blobs()
     ref = full_solve(image, trimap)
     n_unknown = int(((trimap != 0) & (trimap != 255)).sum())
     coarse = solve_alpha(image, trimap, "cf",

@@ -1,19 +1,29 @@
-"""Alpha matting backends behind one interface, plus a small registry.
+"""Alpha matting backends behind one interface, plus a small registry and a scale-aware driver.
 
-A backend is a function ``solve(image, trimap, *, progress, cancel) -> alpha`` where ``image``
-is float64 (h, w, 3) in 0..1, ``trimap`` uint8 (h, w) with 0/128/255, and ``alpha`` float32
-(h, w) in 0..1 equal to the trimap on known pixels. Use :func:`solve_alpha`, which checks
-inputs, handles trivial and tiny cases and dispatches to the registered backend.
+A backend is a *crop solver* ``solve(image, trimap, *, progress, cancel, x0=None) -> alpha``
+where ``image`` is float64 (h, w, 3) in 0..1, ``trimap`` uint8 (h, w) with 0/128/255, and
+``alpha`` float32 (h, w) in 0..1 equal to the trimap on known pixels. Use :func:`solve_alpha`,
+which checks inputs, handles trivial and tiny cases and drives the registered backend over
+tiles of the unknown band, coarse-to-fine beyond a budget (:mod:`.tiling`, :mod:`.multiscale`).
+:mod:`.interactive` re-solves the region of one stroke; :func:`warmup` pays start-up costs.
 """
 
 from __future__ import annotations
 
-from .registry import (BACKENDS, DEFAULT_BACKEND, UNKNOWN_BUDGETS, backend_names, preload,
-                       register, register_lazy, solve_alpha)
+from . import cf as _cf  # noqa: F401  (registers "cf")
+from . import knn as _knn  # noqa: F401  (registers "knn")
+from .registry import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    UNKNOWN_BUDGETS,
+    backend_names,
+    preload,
+    register,
+    register_lazy,
+    solve_alpha,
+)
 from .warmup import warmup
 
-from . import cf as _cf  # noqa: F401,E402  (registers "cf")
-from . import knn as _knn  # noqa: F401,E402  (registers "knn")
 # pymatting/numba-based: imported on first use (seconds of start-up otherwise)
 register_lazy("ifm", "information-flow matting (Aksoy et al.): closed-form + colour-mixture "
               "+ intra-unknown flows, PCG", ".ifm", "solve_ifm")

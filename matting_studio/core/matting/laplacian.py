@@ -34,7 +34,7 @@ def _inv3(m: np.ndarray) -> np.ndarray:
 
 def cf_system(
     image: np.ndarray, trimap: np.ndarray, epsilon: float = 1e-7
-) -> tuple["scipy.sparse.csr_matrix", np.ndarray, np.ndarray]:  # noqa: F821
+) -> tuple[scipy.sparse.csr_matrix, np.ndarray, np.ndarray]:  # noqa: F821
     """The linear system ``L_UU x = b`` of closed-form matting (3×3 windows) on a crop.
 
     Parameters

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def register_lazy(name: str, description: str, module: str, attr: str) -> None:
     DESCRIPTIONS[name] = description
 
 
-def preload(name: str) -> "threading.Thread | None":  # noqa: F821
+def preload(name: str) -> threading.Thread | None:  # noqa: F821
     """Import a lazily registered backend in a background thread (None if nothing to do).
 
     For idle time (the GUI at start-up, while the user picks a photo). Not worth it in the
@@ -93,7 +94,7 @@ def preload(name: str) -> "threading.Thread | None":  # noqa: F821
     def load() -> None:
         try:
             fn.load()
-        except Exception:  # noqa: BLE001 - reported by solve_alpha when it is used
+        except Exception:
             log.debug("preloading matting method %s failed", name, exc_info=True)
 
     thread = threading.Thread(target=load, name=f"preload-{name}")
@@ -115,7 +116,7 @@ def solve_alpha(
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
     *,
-    scale: "ScaleParams | None" = None,  # noqa: F821
+    scale: ScaleParams | None = None,  # noqa: F821
     x0: np.ndarray | None = None,
 ) -> np.ndarray:
     """Alpha matte for ``image`` (float (h, w, 3), 0..1) inside ``trimap``'s unknown band.

@@ -11,9 +11,9 @@ tolerance (see ``tests/core/test_tiling.py``).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import numpy as np
 

@@ -10,7 +10,7 @@ The GUI calls :func:`warmup` from a background thread at start-up.
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
