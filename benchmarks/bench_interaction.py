@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     p.add_argument("--image", default="GT01")
     p.add_argument("--trimap", default="trimap1")
     p.add_argument("--data", help="folder holding alphamatting/ (default ../shared/data)")
-    p.add_argument("--matting", default="cf")
+    p.add_argument("--matting", default="cf", help="backend (cf or the default ifm, ...)")
     args = p.parse_args(argv)
 
     t = upscale(load_triplet(args.image, args.data, args.trimap), args.mp)
