@@ -26,11 +26,14 @@ def _tiny_problem(size: int = 24) -> tuple[np.ndarray, np.ndarray]:
     return image.astype(np.float32), trimap
 
 
-def warmup(backends: Iterable[str] = ("cf",), foreground: bool = True) -> float:
-    """Run each backend, the tiled driver and the foreground estimate once; return seconds."""
+def warmup(backends: Iterable[str] | None = None, foreground: bool = True) -> float:
+    """Run each backend (default: the default backend), the tiled driver and the foreground
+    estimate once on a 24×24 image; return the seconds it took. Thread-safe, idempotent."""
     from ..foreground import estimate_foreground
-    from .registry import BACKENDS, solve_alpha
+    from .registry import BACKENDS, DEFAULT_BACKEND, solve_alpha
 
+    if backends is None:
+        backends = (DEFAULT_BACKEND,)
     t0 = time.perf_counter()
     image, trimap = _tiny_problem()
     alpha = None
