@@ -71,6 +71,9 @@ class MattingResult:
     revision: int
     preview: bool = False
     """A quick approximation (e.g. a local re-solve) that a full solve will replace."""
+    region: tuple[int, int, int, int] | None = None
+    """(y0, y1, x0, x1) of a preview that differs from the previous result only there
+    (a display may repaint just that rectangle); None: anywhere."""
 
 
 MattingSolver = Callable[[MattingRequest, ProgressFn, "CancelToken | None"], MattingResult]
@@ -120,8 +123,10 @@ FIRST_PREVIEW_PIXELS = 1_500_000
 """A first solve of a photo larger than this shows a reduced-size preview before the full one."""
 
 
-def preview_alpha(request: MattingRequest, cancel: CancelToken | None = None) -> np.ndarray | None:
-    """A quick approximation of the request's alpha, or None when a full solve is quick anyway.
+def preview_alpha(request: MattingRequest, cancel: CancelToken | None = None
+                  ) -> tuple[np.ndarray, tuple[int, int, int, int] | None] | None:
+    """A quick approximation of the request's alpha and the region where it differs from the
+    previous alpha (None: anywhere), or None when there is nothing quick to show.
 
     After an edit (the request carries the previous trimap and alpha) only the changed region
     is re-solved (:func:`~.matting.interactive.resolve_region`, at preview resolution when the
@@ -141,7 +146,7 @@ def preview_alpha(request: MattingRequest, cancel: CancelToken | None = None) ->
             return None
         region = resolve_region(request.rgb, trimap, prev_a, bounds, backend=request.backend,
                                 cancel=cancel)
-        return _cap(region.paste(np.array(prev_a, np.float32, copy=True)), request)
+        return _cap(region.paste(np.array(prev_a, np.float32, copy=True)), request), region.bounds
     if h * w <= FIRST_PREVIEW_PIXELS:
         return None
     f = (FIRST_PREVIEW_PIXELS / (h * w)) ** 0.5
@@ -153,7 +158,7 @@ def preview_alpha(request: MattingRequest, cancel: CancelToken | None = None) ->
     alpha = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     alpha[trimap == 255] = 1.0
     alpha[trimap == 0] = 0.0
-    return _cap(alpha, request)
+    return _cap(alpha, request), None
 
 
 def interactive_solve(request: MattingRequest, progress: ProgressFn = no_progress,
@@ -166,8 +171,10 @@ def interactive_solve(request: MattingRequest, progress: ProgressFn = no_progres
     """
     quick = preview_alpha(request, cancel)
     if quick is not None:
-        report_preview(progress, MattingResult(trimap=request.trimap, alpha=quick, foreground=None,
-                                               revision=request.revision, preview=True))
+        alpha, region = quick
+        report_preview(progress, MattingResult(trimap=request.trimap, alpha=alpha, foreground=None,
+                                               revision=request.revision, preview=True,
+                                               region=region))
     return solve_request(request, progress, cancel)
 
 

@@ -65,6 +65,8 @@ class EditorController(QObject):
         self.photo_image: QImage | None = None
         self.alpha_image: QImage | None = None
         self.cutout_image: QImage | None = None
+        self.patch: tuple[tuple[int, int, int, int], QImage, QImage] | None = None
+        """A preview that changed only a rectangle: (region, alpha patch, cutout patch)."""
         self.undo_stack = QUndoStack(self)
         self.loader = Worker("open", synchronous, self)
         self.matter = Worker("matting", synchronous, self)
@@ -170,6 +172,12 @@ class EditorController(QObject):
         """Queue a solve of the current trimap (supersedes any earlier request)."""
         if self.doc is None:
             return None
+        if self.doc.alpha_is_current():
+            # e.g. a subject stroke inside sure foreground: the trimap did not change
+            self.matter.cancel()  # anything still running was for an older trimap
+            self.alphaStateChanged.emit(True)
+            self._update_busy()
+            return None
         self.matte_requests += 1
         rid = self.matter.submit(functools.partial(matte_job, self.doc.matting_job(), self.doc.image.rgb),
                                  tag=str(self.doc.revision))
@@ -178,13 +186,17 @@ class EditorController(QObject):
         return rid
 
     def _matte_done(self, rid: int, tag: str,
-                    payload: tuple[MattingResult, QImage, QImage]) -> None:
+                    payload: tuple) -> None:
         result = payload[0]
         doc = self.doc
         if doc is None or not self.matter.is_current(rid) or result.alpha.shape != doc.shape:
             return  # stale: a newer request (or another photo) owns the views now
         doc.set_result(result)
-        self.alpha_image, self.cutout_image = payload[1], payload[2]
+        if len(payload) > 3 and payload[3] is not None:
+            self.patch = (payload[3], payload[1], payload[2])  # full images stay as they were
+        else:
+            self.patch = None
+            self.alpha_image, self.cutout_image = payload[1], payload[2]
         self.alphaChanged.emit()
         current = doc.alpha_is_current()
         self.alphaStateChanged.emit(current)
@@ -233,14 +245,25 @@ def open_job(path: str, settings: PipelineSettings, progress, cancel) -> tuple[D
     return doc, to_qimage(float_to_u8(doc.image.rgb))
 
 
-def display_payload(result: MattingResult, rgb) -> tuple[MattingResult, QImage, QImage]:
-    """A result plus its alpha and cutout display images (made in the worker thread)."""
+def display_payload(result: MattingResult, rgb, patch_ok: bool = False) -> tuple:
+    """A result plus its alpha and cutout display images (made in the worker thread).
+
+    With ``patch_ok`` a preview that changed only ``result.region`` gets display images of that
+    rectangle alone, plus the region: ``(result, alpha, cutout, region)``; repainting a stroke's
+    neighbourhood of a 24 MP photo then costs a few milliseconds instead of a second.
+    """
     fg = result.foreground if result.foreground is not None else rgb
+    region = result.region if patch_ok and result.preview else None
+    if region is not None:
+        y0, y1, x0, x1 = region
+        a = result.alpha[y0:y1, x0:x1]
+        return (result, to_qimage(float_to_u8(a)), to_qimage(cutout_rgba(fg[y0:y1, x0:x1], a)),
+                region)
     return (result, to_qimage(float_to_u8(result.alpha)),
-            to_qimage(cutout_rgba(fg, result.alpha)))
+            to_qimage(cutout_rgba(fg, result.alpha)), None)
 
 
-def matte_job(job, rgb, progress, cancel) -> tuple[MattingResult, QImage, QImage]:
+def matte_job(job, rgb, progress, cancel) -> tuple:
     """Matting job: the document's solver, then the display images.
 
     Previews the solver hands over (``report_preview``) are shown while it keeps working.
@@ -251,7 +274,7 @@ def matte_job(job, rgb, progress, cancel) -> tuple[MattingResult, QImage, QImage
 
     forward = getattr(progress, "partial", None)
     if forward is not None:
-        report.partial = lambda result: forward(display_payload(result, rgb))  # type: ignore[attr-defined]
+        report.partial = lambda result: forward(display_payload(result, rgb, patch_ok=True))  # type: ignore[attr-defined]
     result = job(report, cancel)
     cancel.check()
     return display_payload(result, rgb)

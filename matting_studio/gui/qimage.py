@@ -42,7 +42,16 @@ def to_pixmap(arr: np.ndarray) -> QPixmap:
 
 
 def float_to_u8(x: np.ndarray) -> np.ndarray:
-    return np.rint(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
+    """Display bytes for floats in 0..1 (rounded, saturated); one OpenCV pass, no float copies."""
+    import cv2
+
+    a = np.asarray(x)
+    if a.dtype not in (np.float32, np.float64):
+        a = a.astype(np.float32)
+    # values are 0..1 (negatives, if any, would be mirrored: clip them first)
+    if a.size and float(a.min()) < 0.0:
+        a = np.clip(a, 0.0, None)
+    return cv2.convertScaleAbs(a, alpha=255.0)
 
 
 def indexed_qimage(arr: np.ndarray, colors: list[int]) -> QImage:

@@ -28,11 +28,16 @@ def test_preview_after_a_stroke_matches_the_full_solve_near_it(make_disc):
     edited = apply_strokes(trimap, [stroke])
     req = build_matting_request(img, edited, settings, revision=1,
                                 previous=MattingResult(trimap, first.alpha, None, 0))
-    quick = preview_alpha(req)
+    quick, region = preview_alpha(req)
     full = solve_request(req).alpha
-    assert quick is not None and quick.shape == full.shape
+    assert quick.shape == full.shape
     y0, y1, x0, x1 = stroke.bounds(edited.shape)
     near = np.s_[y0:y1, x0:x1]
+    ry0, ry1, rx0, rx1 = region
+    assert ry0 <= y0 and ry1 >= y1 and rx0 <= x0 and rx1 >= x1
+    outside = np.ones(quick.shape, bool)
+    outside[ry0:ry1, rx0:rx1] = False
+    np.testing.assert_array_equal(quick[outside], first.alpha[outside])
     assert np.abs(quick[near] - full[near]).mean() < 0.02
     # away from the stroke the preview keeps the previous alpha exactly
     np.testing.assert_array_equal(quick[130:, :], first.alpha[130:, :])
@@ -59,7 +64,7 @@ def test_first_solve_of_a_large_photo_previews_at_reduced_size(monkeypatch, make
 
     progress.partial = seen.append
     final = interactive_solve(req, progress)
-    assert len(seen) == 1 and seen[0].preview and not final.preview
+    assert len(seen) == 1 and seen[0].preview and not final.preview and seen[0].region is None
     quick = seen[0].alpha
     unknown = trimap == 128
     assert np.abs(quick - final.alpha)[unknown].mean() < 0.05

@@ -123,3 +123,20 @@ def test_trivial_and_tiny_inputs():
         solve_alpha(img, np.zeros((2, 2), np.uint8))
     with pytest.raises(MattingError, match="unknown matting method"):
         solve_alpha(thin, t, "magic")
+
+
+def test_changed_bounds_fast_path_matches_numpy():
+    from matting_studio.core.trimap import changed_bounds
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        h, w = rng.integers(1, 60, size=2)
+        a = rng.choice(np.array([0, 128, 255], np.uint8), size=(h, w))
+        b = a.copy()
+        n = int(rng.integers(0, 4))
+        for _ in range(n):
+            b[rng.integers(0, h), rng.integers(0, w)] ^= 1
+        diff = a != b
+        rows, cols = np.flatnonzero(diff.any(axis=1)), np.flatnonzero(diff.any(axis=0))
+        want = None if rows.size == 0 else (rows[0], rows[-1] + 1, cols[0], cols[-1] + 1)
+        assert changed_bounds(a, b) == want
+        assert changed_bounds(a.astype(np.int32), b.astype(np.int32)) == want
