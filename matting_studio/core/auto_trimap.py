@@ -39,11 +39,11 @@ class AdaptiveTrimapParams:
 
     threshold: float = 0.5
     """Mask level that decides foreground from background."""
-    min_band: float = 0.004
+    min_band: float = 0.008
     """Smallest half-width of the unknown band, as a fraction of the shorter image side."""
     max_band: float = 0.03
     """Largest half-width of the unknown band, as a fraction of the shorter image side."""
-    ramp_scale: float = 0.5
+    ramp_scale: float = 1.0
     """Half-width = ``ramp_scale`` × the mask's local 0→1 ramp width (pixels)."""
     edge_relief: float = 0.5
     """How much a strong image edge on the boundary narrows the band (0: not at all, 1: to ``min_band``)."""

@@ -91,8 +91,9 @@ def test_adaptive_trimap_values_and_sides():
 
 
 def test_adaptive_band_is_wider_where_the_mask_is_unsure():
-    crisp = adaptive_trimap(_blurry_square_mask(blur=1.0))
-    soft = adaptive_trimap(_blurry_square_mask(blur=6.0))
+    p = AdaptiveTrimapParams(max_band=0.2)  # a 120-px image: keep the clamp out of the way
+    crisp = adaptive_trimap(_blurry_square_mask(blur=1.0), None, p)
+    soft = adaptive_trimap(_blurry_square_mask(blur=6.0), None, p)
     assert (soft == 128).sum() > (crisp == 128).sum()
 
 
@@ -112,8 +113,9 @@ def test_adaptive_band_narrows_on_a_strong_image_edge():
     m = _blurry_square_mask(blur=4.0)
     flat = np.full(m.shape + (3,), 0.5, np.float32)
     edged = np.where((m >= 0.5)[..., None], 0.9, 0.1).astype(np.float32) * np.ones(3)
-    wide = adaptive_trimap(m, flat)
-    narrow = adaptive_trimap(m, edged)
+    p = AdaptiveTrimapParams(max_band=0.2)
+    wide = adaptive_trimap(m, flat, p)
+    narrow = adaptive_trimap(m, edged, p)
     assert (narrow == 128).sum() < (wide == 128).sum()
 
 
