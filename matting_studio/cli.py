@@ -157,14 +157,16 @@ def cutout_main(argv: Sequence[str]) -> int:
     from .core.errors import Cancelled, MattingStudioError
     from .core.image_io import display_name, load_grey, load_image
 
-    for out in outputs:
+    def ensure_folder(out: Path) -> None:
+        """Create an output folder only when there is something to write into it."""
         if out.parent and not out.parent.exists():
             try:
                 out.parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                print(f"error: cannot create the folder {display_name(out.parent)}: "
-                      f"{e.strerror or e}", file=sys.stderr)
-                return EXIT_FAILED
+                from .core.errors import ExportError
+
+                raise ExportError(f"cannot create the folder {display_name(out.parent)}: "
+                                  f"{e.strerror or e}") from None
 
     from .core.pipeline import PipelineSettings, export_result, run_cutout
     from .core.segmentation import get_model
@@ -212,6 +214,7 @@ def cutout_main(argv: Sequence[str]) -> int:
             result = run_cutout(image, settings, user_trimap=user_trimap, progress=progress)
             # The file's own transparency caps the matte (docs/adr/0001-rgba-input.md).
             result = dataclasses.replace(result, alpha=image.cap_alpha(result.alpha))
+            ensure_folder(out)
             written = export_result(image, result, out, args.alpha_out, args.trimap_out)
             log.info("%s → %s", name, ", ".join(display_name(w) for w in written))
         except MattingStudioError as e:

@@ -62,7 +62,7 @@ def create_app(argv: list[str] | None = None):
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
-    app.setDesktopFileName("matting-studio")
+    app.setDesktopFileName("io.github.mattingstudio.MattingStudio")
     try:
         app.setWindowIcon(QIcon(str(resource_path(APP_ICON))))
     except FileNotFoundError as e:

@@ -103,3 +103,11 @@ def test_bad_model_gives_one_line(tmp_path, photo):
     m.write_bytes(b"\0" * 100)
     r = run("cutout", photo, "--model", m)
     assert r.returncode == 1 and "broken.onnx" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_failed_batch_leaves_no_output_folder(tmp_path):
+    bad = tmp_path / "zero.png"
+    bad.write_bytes(b"")
+    r = run("cutout", bad, "-o", tmp_path / "new_folder" / "sub", "-q")
+    assert r.returncode == 1 and "zero.png" in r.stderr
+    assert not (tmp_path / "new_folder").exists()
