@@ -153,7 +153,7 @@ def _drop(window, path: Path) -> QDropEvent:
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     pos = QPointF(window.width() // 2, window.height() // 2)
     actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(pos, actions, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(pos.toPoint(), actions, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     drop = QDropEvent(pos, actions, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
@@ -175,7 +175,7 @@ def test_drop_of_a_file_url_opens_it(qtbot, window, photo, photo160):
 def test_drop_without_files_is_refused(qtbot, window):
     mime = QMimeData()
     mime.setText("not a file")
-    enter = QDragEnterEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, enter)
     assert not enter.isAccepted()
