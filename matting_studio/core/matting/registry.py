@@ -72,6 +72,11 @@ coarse-to-fine (default :class:`~.multiscale.ScaleParams`); slower backends get 
 every backend answers a 24 MP photo in about the same time."""
 
 
+TILE_PARAMS: dict = {}
+"""Per-backend :class:`~.tiling.TileParams` (default: 128 px cores). Backends whose affinities
+reach far (ifm's non-local flows) lose accuracy at tile seams and get bigger tiles."""
+
+
 def register_lazy(name: str, description: str, module: str, attr: str) -> None:
     """Register ``module.attr`` (a backend) under ``name`` without importing it yet."""
     BACKENDS[name] = LazyBackend(name, module, attr)  # type: ignore[assignment]
@@ -161,8 +166,8 @@ def solve_alpha(
             x0 = np.pad(x0, ((0, pad_y), (0, pad_x)), mode="edge")
     if scale is None:
         scale = ScaleParams()
-        if backend in UNKNOWN_BUDGETS:
-            scale = ScaleParams(max_unknown=UNKNOWN_BUDGETS[backend], tiles=scale.tiles)
+        scale = ScaleParams(max_unknown=UNKNOWN_BUDGETS.get(backend, scale.max_unknown),
+                            tiles=TILE_PARAMS.get(backend, scale.tiles))
     alpha = solve_multiscale(img, tri, BACKENDS[backend], params=scale,
                              progress=progress, cancel=cancel, x0=x0)
     alpha = np.clip(np.asarray(alpha, np.float32)[:h, :w], 0.0, 1.0)
