@@ -22,12 +22,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from .errors import ExportError
 from .foreground import estimate_foreground
-from .image_io import LoadedImage, load_image
+from .image_io import LoadedImage, cap_alpha, load_image
 from .matting import solve_alpha
+from .matting.interactive import resolve_region
+from .matting.multiscale import downscale_image, downscale_trimap
 from .pipeline import (
     CutoutResult,
     PipelineSettings,
@@ -37,7 +40,7 @@ from .pipeline import (
     export_result,
 )
 from .progress import CancelToken, ProgressFn, no_progress, sub_progress
-from .trimap import Stroke, TrimapParams, draw_stroke
+from .trimap import Stroke, TrimapParams, changed_bounds, draw_stroke
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +103,7 @@ def solve_request(request: MattingRequest, progress: ProgressFn = no_progress,
     """
     alpha = solve_alpha(request.rgb, request.trimap, request.backend,
                         progress=sub_progress(progress, 0.0, 0.85), cancel=cancel)
-    alpha = _cap(alpha, request)
+    alpha = cap_alpha(alpha, request.source_alpha)
     fg = None
     if request.with_foreground:
         if cancel is not None:
@@ -110,13 +113,6 @@ def solve_request(request: MattingRequest, progress: ProgressFn = no_progress,
     progress(1.0, "done")
     return MattingResult(trimap=request.trimap, alpha=alpha, foreground=fg,
                          revision=request.revision)
-
-
-def _cap(alpha: np.ndarray, request: MattingRequest) -> np.ndarray:
-    """The matte never exceeds the file's own alpha (docs/adr/0001)."""
-    if request.source_alpha is None:
-        return alpha
-    return np.minimum(alpha, request.source_alpha).astype(np.float32, copy=False)
 
 
 FIRST_PREVIEW_PIXELS = 1_500_000
@@ -133,10 +129,6 @@ def preview_alpha(request: MattingRequest, cancel: CancelToken | None = None
     region is large) and pasted into the previous alpha. The first solve of a large photo is
     done at ``FIRST_PREVIEW_PIXELS`` and upsampled.
     """
-    from .matting.interactive import resolve_region
-    from .matting.multiscale import downscale_image, downscale_trimap
-    from .trimap import changed_bounds
-
     trimap = request.trimap
     h, w = trimap.shape
     prev_a, prev_t = request.previous_alpha, request.previous_trimap
@@ -146,19 +138,18 @@ def preview_alpha(request: MattingRequest, cancel: CancelToken | None = None
             return None
         region = resolve_region(request.rgb, trimap, prev_a, bounds, backend=request.backend,
                                 cancel=cancel)
-        return _cap(region.paste(np.array(prev_a, np.float32, copy=True)), request), region.bounds
+        alpha = region.paste(np.array(prev_a, np.float32, copy=True))
+        return cap_alpha(alpha, request.source_alpha), region.bounds
     if h * w <= FIRST_PREVIEW_PIXELS:
         return None
     f = (FIRST_PREVIEW_PIXELS / (h * w)) ** 0.5
     size = (max(3, round(w * f)), max(3, round(h * f)))
     small = solve_alpha(downscale_image(request.rgb, size), downscale_trimap(trimap, size),
                         request.backend, cancel=cancel)
-    import cv2
-
     alpha = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     alpha[trimap == 255] = 1.0
     alpha[trimap == 0] = 0.0
-    return _cap(alpha, request), None
+    return cap_alpha(alpha, request.source_alpha), None
 
 
 def interactive_solve(request: MattingRequest, progress: ProgressFn = no_progress,

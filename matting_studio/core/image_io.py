@@ -85,9 +85,14 @@ class LoadedImage:
         A cut-out is never more opaque than the source pixel was: ``min(alpha, source_alpha)``.
         Idempotent; returns ``alpha`` unchanged for files without an alpha channel.
         """
-        if self.source_alpha is None:
-            return alpha
-        return np.minimum(alpha, self.source_alpha).astype(np.float32, copy=False)
+        return cap_alpha(alpha, self.source_alpha)
+
+
+def cap_alpha(alpha: np.ndarray, source_alpha: np.ndarray | None) -> np.ndarray:
+    """``min(alpha, source_alpha)`` as float32; ``alpha`` unchanged when there is no source alpha."""
+    if source_alpha is None:
+        return alpha
+    return np.minimum(alpha, source_alpha).astype(np.float32, copy=False)
 
 
 def max_pixels() -> int:

@@ -710,13 +710,7 @@ class Autosaver:
 
     def clear(self) -> None:
         """Clean close: delete this session's autosave and release its lock."""
-        for p in (self.path,):
-            try:
-                p.unlink()
-            except FileNotFoundError:
-                pass
-            except OSError as e:
-                log.warning("could not remove autosave %s: %s", p, e)
+        _remove_quietly(self.path)
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -783,7 +777,12 @@ def list_recoverable(data_dir: str | os.PathLike[str] | None = None) -> list[Rec
 
 def discard(item: RecoveryItem) -> None:
     """Delete a recovered (or declined) autosave and its stale lock file."""
-    for p in (item.path, item.path.with_suffix(".lock")):
+    _remove_quietly(item.path, item.path.with_suffix(".lock"))
+
+
+def _remove_quietly(*paths: Path) -> None:
+    """Delete files that may already be gone; a failure is logged, never raised."""
+    for p in paths:
         try:
             p.unlink()
         except FileNotFoundError:
