@@ -10,6 +10,8 @@ pymatting's multilevel estimator stays available as ``method="ml"`` for small im
 
 from __future__ import annotations
 
+import os
+
 import cv2
 import numpy as np
 
@@ -67,13 +69,21 @@ def _sample(low: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], facto
     return cv2.remap(low, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def _rep3(x: np.ndarray) -> np.ndarray:
+    """(h, w) → contiguous (h, w, 3). numpy broadcasts (h, w, 1) against (h, w, 3) with an inner
+    loop of 3 elements: repeating the plane once makes the element-wise passes several times faster."""
+    return cv2.merge((x, x, x))
+
+
 def _correct(img: np.ndarray, a: np.ndarray, fa: np.ndarray, bb: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray]:
-    a3 = a[:, :, None]
+    a3 = _rep3(a)
     na = 1.0 - a3
     err = img - a3 * fa - na * bb
-    fg = np.clip(fa + a3 * err, 0.0, 1.0)
-    bg = np.clip(bb + na * err, 0.0, 1.0)
+    fg = fa + a3 * err
+    np.clip(fg, 0.0, 1.0, out=fg)
+    bg = bb + na * err
+    np.clip(bg, 0.0, 1.0, out=bg)
     return fg, bg
 
 
@@ -133,15 +143,17 @@ def estimate_foreground(
     # a tile also needs its neighbours' soft pixels within EDGE_MARGIN: dilate the grid
     cells = cv2.dilate(cells.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     todo = list(zip(*np.nonzero(cells)))
-    for i, (cy, cx) in enumerate(todo):
+
+    def one_tile(cell: tuple[int, int]) -> None:
         if cancel is not None:
             cancel.check()
+        cy, cx = cell
         ty0, tx0 = y_first + cy * t, x0 + cx * t
         ty1, tx1 = min(ty0 + t, y_last), min(tx0 + t, x1)
         near = soft[max(ty0 - EDGE_MARGIN, 0):ty1 + EDGE_MARGIN,
                     max(tx0 - EDGE_MARGIN, 0):tx1 + EDGE_MARGIN]
         if not near.any():
-            continue
+            return
         cy0, cy1 = max(ty0 - ctx, 0), min(ty1 + ctx, h)
         cx0, cx1 = max(tx0 - ctx, 0), min(tx1 + ctx, w)
         im = img[cy0:cy1, cx0:cx1]
@@ -149,13 +161,59 @@ def estimate_foreground(
         f0 = _sample(low_f, (cy0, cy1), (cx0, cx1), d, (by0, bx0))
         b0 = _sample(low_b, (cy0, cy1), (cx0, cx1), d, (by0, bx0))
         f1, b1 = _correct(im, al, f0, b0)
-        est = blur_fusion(im, al, (narrow,), start=(f1, b1))
-        est = est[ty0 - cy0:ty1 - cy0, tx0 - cx0:tx1 - cx0]
-        keep = a[ty0:ty1, tx0:tx1] >= 1.0 - SOFT  # opaque pixels keep their own colour
-        est[keep] = img[ty0:ty1, tx0:tx1][keep]
+        inner = (slice(ty0 - cy0, ty1 - cy0), slice(tx0 - cx0, tx1 - cx0))
+        est = _last_pass(im, al, f1, b1, narrow, inner)
+        keep = (a[ty0:ty1, tx0:tx1] >= 1.0 - SOFT).view(np.uint8)
+        # opaque pixels keep their own colour
+        np.copyto(est, img[ty0:ty1, tx0:tx1], where=_rep3(keep).view(bool))
         fg[ty0:ty1, tx0:tx1] = est
-        progress((i + 1) / len(todo), "estimating edge colours")
+
+    _run_tiles(one_tile, todo, progress)
     return fg
+
+
+TILE_THREADS = 4
+"""Tiles are independent and numpy / OpenCV release the GIL: a few threads share them."""
+
+
+def _run_tiles(fn, cells: list, progress: ProgressFn) -> None:
+    """``fn(cell)`` for every cell, in worker threads; progress and errors on the caller's thread."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    threads = max(1, min(cores, TILE_THREADS, len(cells)))
+    if threads == 1:
+        for i, cell in enumerate(cells):
+            fn(cell)
+            progress((i + 1) / len(cells), "estimating edge colours")
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="foreground")
+    try:
+        for i, _ in enumerate(pool.map(fn, cells)):
+            progress((i + 1) / len(cells), "estimating edge colours")
+    finally:  # on cancellation or an error, tiles not yet started are dropped
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _last_pass(img: np.ndarray, a: np.ndarray, fg: np.ndarray, bg: np.ndarray, r: int,
+               inner: tuple[slice, slice]) -> np.ndarray:
+    """The final blur-fusion pass of :func:`blur_fusion` (same arithmetic), foreground only and
+    only on ``inner`` (the blurs see the whole crop)."""
+    a3 = _rep3(a)
+    na = 1.0 - a3
+    tiny = np.float32(1e-5)
+    fa = _blur(fg * a3, r)
+    fa /= _rep3(_blur(a, r) + tiny)
+    bb = _blur(bg * na, r)
+    bb /= _rep3(_blur(na[:, :, 0], r) + tiny)
+    fa, bb, a3, na = fa[inner], bb[inner], a3[inner], na[inner]
+    err = img[inner] - a3 * fa - na * bb
+    out = fa + a3 * err
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
 
 
 def _wide_means(low: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:

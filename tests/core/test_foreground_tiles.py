@@ -1,0 +1,65 @@
+"""The tiled foreground estimator: threads and the single-pass shortcut change no value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import matting_studio.core.foreground as fgmod
+from matting_studio.core.errors import Cancelled
+from matting_studio.core.foreground import blur_fusion, estimate_foreground
+from matting_studio.core.progress import CancelToken
+
+
+def _scene(n: int = 150, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:n, :n].astype(np.float32)
+    r = np.hypot(yy - n / 2, xx - n / 2)
+    alpha = np.clip((n / 3 - r) / 6 + 0.5, 0, 1).astype(np.float32)
+    fg = np.stack([0.9 + 0 * xx, 0.3 + 0.2 * yy / n, 0.1 + 0 * xx], axis=2)
+    bg = rng.random((n, n, 3), dtype=np.float32)
+    image = (alpha[:, :, None] * fg + (1 - alpha[:, :, None]) * bg).astype(np.float32)
+    return image, alpha
+
+
+def test_threads_give_the_same_colours(monkeypatch):
+    image, alpha = _scene()
+    monkeypatch.setattr(fgmod, "RADII", (20, 4))
+    monkeypatch.setattr(fgmod, "TILE", 24)
+    monkeypatch.setattr(fgmod, "TILE_THREADS", 1)
+    one = estimate_foreground(image, alpha)
+    monkeypatch.setattr(fgmod, "TILE_THREADS", 4)
+    monkeypatch.setattr(fgmod.os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
+    many = estimate_foreground(image, alpha)
+    np.testing.assert_array_equal(one, many)
+    np.testing.assert_array_equal(many[alpha >= 1.0], image[alpha >= 1.0])
+    far = (alpha <= 0) | (alpha >= 1)
+    assert not np.array_equal(many[~far], image[~far])  # soft pixels were re-estimated
+
+
+def test_last_pass_matches_blur_fusion():
+    image, alpha = _scene(60, seed=3)
+    rng = np.random.default_rng(4)
+    f0, b0 = rng.random((2, 60, 60, 3), dtype=np.float32)
+    want = blur_fusion(image, alpha, (5,), start=(f0, b0))
+    inner = (slice(7, 50), slice(3, 41))
+    got = fgmod._last_pass(image, alpha, f0, b0, 5, inner)
+    np.testing.assert_array_equal(got, want[inner])
+
+
+def test_progress_on_the_callers_thread_and_cancel(monkeypatch):
+    import threading
+
+    image, alpha = _scene()
+    monkeypatch.setattr(fgmod, "TILE", 16)
+    monkeypatch.setattr(fgmod, "TILE_THREADS", 2)
+    monkeypatch.setattr(fgmod.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    seen = []
+    estimate_foreground(image, alpha,
+                        progress=lambda f, _s: seen.append((f, threading.current_thread())))
+    assert seen and seen[-1][0] == 1.0
+    assert {t for _, t in seen} == {threading.current_thread()}
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        estimate_foreground(image, alpha, cancel=token)
