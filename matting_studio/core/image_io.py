@@ -14,6 +14,7 @@ import stat
 import struct
 import tempfile
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,11 +192,19 @@ def _decode_opened(im: Image.Image, data: bytes, name: str, path: Path | None,
         )
     fmt = (im.format or "").upper()
     try:
-        im.load()
-        exif = _safe_exif(im, name)
+        fast = _fast_png(im, data, fmt, name)
+        if fast is None:
+            im.load()
+            exif = _safe_exif(im, name)
+        else:  # every chunk is before IDAT, so Pillow's parse of them is already complete
+            exif = _safe_exif(im, name, loaded=False)
         orientation = _orientation(exif)
         icc = im.info.get("icc_profile") or None
-        pixels, alpha, depth, icc = _pixels(im, data, fmt, icc, name, orientation)
+        if fast is not None:
+            pixels, alpha, depth = fast[0], fast[1], 8
+            icc = _checked_icc(icc, name, "RGB")
+        else:
+            pixels, alpha, depth, icc = _pixels(im, data, fmt, icc, name, orientation)
         if pixels.shape[:2] != (h, w):
             raise ValueError(f"decoded {pixels.shape[1]}×{pixels.shape[0]}, header says {w}×{h}")
     except ImageLoadError:
@@ -217,9 +226,11 @@ def _decode_opened(im: Image.Image, data: bytes, name: str, path: Path | None,
         except Exception:  # noqa: BLE001 - malformed EXIF is dropped, not fatal
             log.warning("%s: EXIF block could not be re-encoded and will not be exported", name)
     rgb = np.ascontiguousarray(pixels, dtype=np.float32)
-    if not np.isfinite(rgb).all():  # float TIFFs may hold NaN / inf
-        rgb = np.nan_to_num(rgb, nan=0.0, posinf=1.0, neginf=0.0)
-    np.clip(rgb, 0.0, 1.0, out=rgb)
+    # min / max see NaN too (they propagate it), without the temporaries of isfinite and clip
+    if rgb.size and not (rgb.min() >= 0.0 and rgb.max() <= 1.0):
+        if not np.isfinite(rgb).all():  # float TIFFs may hold NaN / inf
+            rgb = np.nan_to_num(rgb, nan=0.0, posinf=1.0, neginf=0.0)
+        np.clip(rgb, 0.0, 1.0, out=rgb)
     log.info("loaded %s: %d×%d, %d-bit, %s", name, rgb.shape[1], rgb.shape[0], depth, fmt)
     return LoadedImage(
         rgb=rgb,
@@ -232,9 +243,63 @@ def _decode_opened(im: Image.Image, data: bytes, name: str, path: Path | None,
     )
 
 
-def _safe_exif(im: Image.Image, name: str) -> Image.Exif:
+def _png_chunks_ok(data: bytes) -> bool:
+    """True when ``data`` is a complete PNG whose chunks all pass their CRC and nothing but
+    IDAT and IEND follows the first IDAT (the file shape :func:`_fast_png` may decode)."""
+    pos, n = 8, len(data)
+    seen_idat = False
+    crc32 = zlib.crc32
+    view = memoryview(data)
+    while pos + 12 <= n:
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        end = pos + 12 + length
+        if end > n or length > 0x7FFFFFFF:
+            return False
+        if seen_idat and kind not in (b"IDAT", b"IEND"):
+            return False
+        seen_idat = seen_idat or kind == b"IDAT"
+        if crc32(view[pos + 4:end - 4]) != struct.unpack_from(">I", data, end - 4)[0]:
+            return False
+        if kind == b"IEND":
+            return seen_idat and end == n
+        pos = end
+    return False
+
+
+def _fast_png(im: Image.Image, data: bytes, fmt: str, name: str
+              ) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """(rgb, alpha or None) of an 8-bit RGB / RGBA PNG through OpenCV, else None.
+
+    Pillow has opened the file and checked its header; OpenCV's decoder is faster and gives an
+    array without Pillow's ``tobytes()`` copy (a 4 MP photo loads ~40 % faster). Only plain
+    files take this path (no tRNS, no chunk after the image data, every CRC right); anything
+    else, and any OpenCV failure, goes through Pillow as before.
+    """
+    if fmt != "PNG" or im.mode not in ("RGB", "RGBA") or "transparency" in im.info:
+        return None
+    if _png_bit_depth(data) != 8 or not _png_chunks_ok(data):
+        return None
+    w, h = im.size
+    channels = 4 if im.mode == "RGBA" else 3
     try:
-        exif = im.getexif()
+        arr = cv2.imdecode(np.frombuffer(data, np.uint8),
+                           cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
+    except cv2.error:
+        arr = None
+    if arr is None or arr.dtype != np.uint8 or arr.shape != (h, w, channels):
+        log.debug("%s: OpenCV did not decode the PNG; using Pillow", name)
+        return None
+    rgb = _unit(cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB if channels == 4 else cv2.COLOR_BGR2RGB),
+                255.0)
+    alpha = _unit(arr[:, :, 3], 255.0) if channels == 4 else None
+    return rgb, alpha
+
+
+def _safe_exif(im: Image.Image, name: str, loaded: bool = True) -> Image.Exif:
+    try:
+        # PngImageFile.getexif() decodes the pixels to look for chunks after IDAT;
+        # the base method reads what was parsed already
+        exif = im.getexif() if loaded else Image.Image.getexif(im)
         len(exif)
         return exif
     except Exception:  # noqa: BLE001 - a damaged EXIF block must not stop the photo
@@ -559,8 +624,11 @@ def _pixels(
 
 
 def _unit(pixels, scale: float) -> np.ndarray:
-    """float32 copy of ``pixels`` divided by ``scale`` in place (one float buffer, not two)."""
-    arr = np.array(pixels, dtype=np.float32)
+    """float32 copy of ``pixels`` divided by ``scale`` in place (one float buffer, not two).
+
+    ``np.asarray`` first: asking numpy for float32 straight from a Pillow image goes through
+    ``tobytes()`` and a generic conversion, three times slower at 4 MP."""
+    arr = np.asarray(pixels).astype(np.float32)
     arr /= np.float32(scale)
     return arr
 
