@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-import matting_studio.core.image_io as image_io
+from matting_studio.core import image_io
 from matting_studio.core.errors import ImageLoadError
 from matting_studio.core.image_io import decode_image
 
