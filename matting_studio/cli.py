@@ -99,7 +99,9 @@ class _Prefetch:
 
         self.path, self.trimap_path = path, trimap
         self._image = self._trimap = self._error = None
-        self._thread = threading.Thread(target=self._run, name="prefetch", daemon=True)
+        # not a daemon: the interpreter must not finalise while OpenCV decodes (a usage error
+        # exits at once; C++ then aborts with "terminate called without an active exception")
+        self._thread = threading.Thread(target=self._run, name="prefetch")
         self._thread.start()
 
     def _run(self) -> None:
@@ -260,15 +262,16 @@ def cutout_main(argv: Sequence[str]) -> int:
     failures = 0
     for index, (src, out) in enumerate(zip(args.inputs, outputs)):
         name = display_name(src)
+        pre, prefetch = prefetch, None  # the first photo only; never held past its turn
         try:
             if index in conflicts:
                 failures += 1
                 _say(bar, f"error: {name}: {conflicts[index]}")
                 continue
             grey = None
-            if index == 0 and prefetch is not None and prefetch.path == src:
-                image, grey = prefetch.result()
-                if prefetch.trimap_path != args.trimap:
+            if pre is not None and pre.path == src:
+                image, grey = pre.result()
+                if pre.trimap_path != args.trimap:
                     grey = None
             else:
                 image = load_image(src)
