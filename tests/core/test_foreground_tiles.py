@@ -63,3 +63,12 @@ def test_progress_on_the_callers_thread_and_cancel(monkeypatch):
     token.cancel()
     with pytest.raises(Cancelled):
         estimate_foreground(image, alpha, cancel=token)
+
+
+def test_normalize_trimap_split_by_table():
+    from matting_studio.core.trimap import normalize_trimap
+
+    t = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    want = np.where(t <= 25, 0, np.where(t >= 230, 255, 128)).astype(np.uint8)
+    np.testing.assert_array_equal(normalize_trimap(t, (16, 16)), want)
+    np.testing.assert_array_equal(normalize_trimap(t[:, ::-1], (16, 16)), want[:, ::-1])
