@@ -244,8 +244,8 @@ def _decode_opened(im: Image.Image, data: bytes, name: str, path: Path | None,
 
 
 def _png_chunks_ok(data: bytes) -> bool:
-    """True when ``data`` is a complete PNG whose chunks all pass their CRC and nothing but
-    IDAT and IEND follows the first IDAT (the file shape :func:`_fast_png` may decode)."""
+    """True when ``data`` is a complete, not animated PNG whose chunks all pass their CRC and
+    nothing but IDAT and IEND follows the first IDAT (the files :func:`_fast_png` may decode)."""
     pos, n = 8, len(data)
     seen_idat = False
     crc32 = zlib.crc32
@@ -255,8 +255,8 @@ def _png_chunks_ok(data: bytes) -> bool:
         end = pos + 12 + length
         if end > n or length > 0x7FFFFFFF:
             return False
-        if seen_idat and kind not in (b"IDAT", b"IEND"):
-            return False
+        if (seen_idat and kind not in (b"IDAT", b"IEND")) or kind == b"acTL":
+            return False  # (animated PNGs: Pillow picks the first frame)
         seen_idat = seen_idat or kind == b"IDAT"
         if crc32(view[pos + 4:end - 4]) != struct.unpack_from(">I", data, end - 4)[0]:
             return False

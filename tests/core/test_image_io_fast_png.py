@@ -108,3 +108,13 @@ def test_transparency_chunk_keeps_pillows_path(monkeypatch):
     assert image_io._fast_png(Image.open(io.BytesIO(data)), data, "PNG", "x") is None
     img = decode_image(data, "x.png")
     assert img.source_alpha is not None and float(img.source_alpha.max()) == 0.0
+
+
+def test_animated_png_keeps_pillows_path(monkeypatch):
+    frames = [Image.fromarray(np.full((8, 9, 3), v, np.uint8)) for v in (10, 200)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "PNG", save_all=True, append_images=frames[1:], default_image=False)
+    data = buf.getvalue()
+    assert not image_io._png_chunks_ok(data)
+    fast, slow = _both(data, monkeypatch)
+    _same(fast, slow)
