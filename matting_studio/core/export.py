@@ -58,6 +58,7 @@ _COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}
 _ZLIB_HEADER = b"\x78\x01"
 """zlib stream header: deflate, 32 KiB window, fastest level (FCHECK makes it a multiple of 31)."""
 _ADLER_BASE = 65521
+_IDAT_CRC = zlib.crc32(b"IDAT")
 
 
 def _quantize(arr: np.ndarray, bits: int) -> np.ndarray:
@@ -149,7 +150,7 @@ def encode_png_rows(rows_of: Callable[[int, int], np.ndarray], height: int, widt
         data = comp.compress(raw) + comp.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
         if y0 == 0:
             data = _ZLIB_HEADER + data
-        return data, zlib.adler32(raw), raw.size
+        return data, zlib.adler32(raw), raw.size, zlib.crc32(data, _IDAT_CRC)
 
     threads = _threads(len(starts))
     if threads == 1:
@@ -160,14 +161,17 @@ def encode_png_rows(rows_of: Callable[[int, int], np.ndarray], height: int, widt
         with ThreadPoolExecutor(threads, thread_name_prefix="png") as pool:
             pieces = list(pool.map(piece, starts))
     adler = 1
-    for _, a, n in pieces:
+    for _, a, n, _ in pieces:
         adler = adler32_combine(adler, a, n)
     ihdr = struct.pack(">IIBBBBB", width, height, bits, _COLOUR_TYPES[channels], 0, 0, 0)
     out = [_PNG_SIGNATURE, _chunk(b"IHDR", ihdr), _metadata_chunks(icc, exif)]
-    for i, (data, _, _) in enumerate(pieces):
-        if i == len(pieces) - 1:
-            data += struct.pack(">I", adler)
-        out.append(_chunk(b"IDAT", data))
+    for i, (data, _, _, crc) in enumerate(pieces):
+        if i == len(pieces) - 1:  # the zlib stream ends with the Adler-32 of all the rows
+            tail = struct.pack(">I", adler)
+            out += [struct.pack(">I", len(data) + 4), b"IDAT", data, tail,
+                    struct.pack(">I", zlib.crc32(tail, crc))]
+        else:  # chunks are assembled once, by the join below (no copy per chunk)
+            out += [struct.pack(">I", len(data)), b"IDAT", data, struct.pack(">I", crc)]
     out.append(_chunk(b"IEND", b""))
     return b"".join(out)
 
