@@ -58,15 +58,17 @@ LOW_RES = 4
 """The wide first pass works on a copy reduced this many times (its blur is 90 px anyway)."""
 
 
-def _sample(low: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], factor: float,
-            origin: tuple[int, int]) -> np.ndarray:
-    """Bilinear samples of ``low`` at full-size pixel centres rows × cols (absolute coords)."""
+def _sample(lows: tuple[np.ndarray, ...], rows: tuple[int, int], cols: tuple[int, int],
+            factor: float, origin: tuple[int, int]) -> list[np.ndarray]:
+    """Bilinear samples of each of ``lows`` at full-size pixel centres rows × cols (absolute
+    coords); the coordinate maps are made once for all of them."""
     oy, ox = origin
     ys = ((np.arange(*rows, dtype=np.float32) - oy + 0.5) / factor - 0.5)
     xs = ((np.arange(*cols, dtype=np.float32) - ox + 0.5) / factor - 0.5)
     my = np.ascontiguousarray(np.broadcast_to(ys[:, None], (ys.size, xs.size)), np.float32)
     mx = np.ascontiguousarray(np.broadcast_to(xs[None, :], (ys.size, xs.size)), np.float32)
-    return cv2.remap(low, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return [cv2.remap(low, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            for low in lows]
 
 
 def _rep3(x: np.ndarray) -> np.ndarray:
@@ -158,8 +160,7 @@ def estimate_foreground(
         cx0, cx1 = max(tx0 - ctx, 0), min(tx1 + ctx, w)
         im = img[cy0:cy1, cx0:cx1]
         al = a[cy0:cy1, cx0:cx1]
-        f0 = _sample(low_f, (cy0, cy1), (cx0, cx1), d, (by0, bx0))
-        b0 = _sample(low_b, (cy0, cy1), (cx0, cx1), d, (by0, bx0))
+        f0, b0 = _sample((low_f, low_b), (cy0, cy1), (cx0, cx1), d, (by0, bx0))
         f1, b1 = _correct(im, al, f0, b0)
         inner = (slice(ty0 - cy0, ty1 - cy0), slice(tx0 - cx0, tx1 - cx0))
         est = _last_pass(im, al, f1, b1, narrow, inner)
