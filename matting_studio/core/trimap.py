@@ -178,6 +178,13 @@ def draw_stroke(target: np.ndarray, stroke: Stroke, value: int | None = None) ->
     if len(pts) > 1:
         thickness = max(int(round(2 * radius)), 1)
         cv2.polylines(target, [pts.reshape(-1, 1, 2)], False, int(v), thickness, cv2.LINE_8, _SHIFT)
+    # the pixel under each point too: a brush under ~0.7 px centred between pixel centres
+    # (radius 0.5 at (0.5, 0.5)) reaches none of them
+    h, w = target.shape[:2]
+    for x, y in stroke.points:
+        xi, yi = round(x), round(y)
+        if 0 <= xi < w and 0 <= yi < h:
+            target[yi, xi] = v
 
 
 def apply_strokes(trimap: np.ndarray, strokes: Iterable[Stroke]) -> np.ndarray:
