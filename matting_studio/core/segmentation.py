@@ -130,8 +130,16 @@ def _first_line(e: BaseException) -> str:
     return text.splitlines()[0][:160] if text else type(e).__name__
 
 
+def intra_op_threads() -> int:
+    """CPU threads of one model run: half the cores, because :func:`~.auto_trimap.model_answers`
+    runs the image and its mirror image side by side (on 2 cores, under load, that beat one
+    run after the other on both cores)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 class SegmentationModel:
-    """An ONNX salient-object model plus its preset. Thread-safe ``predict``.
+    """An ONNX salient-object model plus its preset. Thread-safe ``predict``; runs from several
+    threads go side by side (``parallel_runs``).
 
     Every failure (missing, damaged or incompatible file; an execution provider that cannot
     start or run) is a :class:`ModelError` whose message starts with the model's file name.
@@ -155,7 +163,8 @@ class SegmentationModel:
             raise ModelError(f"{name}: the model file cannot be read ({_first_line(e)})") from None
         if size == 0:
             raise ModelError(f"{name}: the model file is empty (0 bytes)")
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards replacing a failed GPU session
+        self.parallel_runs = True
         wanted = list(providers or available_providers())
         self._session = self._create_session(wanted)
         self._check_signature()
@@ -166,6 +175,7 @@ class SegmentationModel:
 
         opts = ort.SessionOptions()
         opts.log_severity_level = 4  # we report failures ourselves, in one line
+        opts.intra_op_num_threads = intra_op_threads()
         try:
             return ort.InferenceSession(str(self.path), sess_options=opts, providers=providers)
         except Exception as e:  # noqa: BLE001 - onnxruntime raises many private types
@@ -226,17 +236,21 @@ class SegmentationModel:
         return np.ascontiguousarray(small.transpose(2, 0, 1)[None], dtype=np.float32)
 
     def _run(self, tensor: np.ndarray):
-        with self._lock:
-            try:
-                return self._session.run(None, {self._input_name: tensor})
-            except Exception as e:  # noqa: BLE001
-                if self.provider == "CPUExecutionProvider":
-                    raise
-                log.warning("%s: running on %s failed (%s); retrying on the CPU",
-                            self.name, self.provider, _first_line(e))
-                self._session = self._create_session(["CPUExecutionProvider"])
-                self.provider = self._session.get_providers()[0]
-                return self._session.run(None, {self._input_name: tensor})
+        # InferenceSession.run is thread-safe: concurrent runs share the session.
+        session = self._session
+        try:
+            return session.run(None, {self._input_name: tensor})
+        except Exception as e:
+            if session.get_providers()[0] == "CPUExecutionProvider":
+                raise
+            with self._lock:
+                if self._session is session:  # not replaced yet by a concurrent run
+                    log.warning("%s: running on %s failed (%s); retrying on the CPU",
+                                self.name, self.provider, _first_line(e))
+                    self._session = self._create_session(["CPUExecutionProvider"])
+                    self.provider = self._session.get_providers()[0]
+                session = self._session
+            return session.run(None, {self._input_name: tensor})
 
     def predict_small(self, rgb: np.ndarray) -> np.ndarray:
         """Raw model answer at the model's resolution, min-max normalised to 0..1."""

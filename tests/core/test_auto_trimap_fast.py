@@ -6,17 +6,23 @@ import cv2
 import numpy as np
 import pytest
 
-from matting_studio.core.auto_trimap import (AdaptiveTrimapParams, adaptive_trimap,
-                                             band_half_width, model_answers, predict_mask_tta,
-                                             upsample_mask)
+from matting_studio.core.auto_trimap import (
+    AdaptiveTrimapParams,
+    adaptive_trimap,
+    band_half_width,
+    model_answers,
+    predict_mask_tta,
+    upsample_mask,
+)
 from matting_studio.core.image_io import load_image
 from matting_studio.core.segmentation import get_model
 from matting_studio.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
 from matting_studio.resources_path import SAMPLE_PHOTO, resource_path
 
 
-def reference_trimap(mask, rgb, params=AdaptiveTrimapParams()):
+def reference_trimap(mask, rgb, params=None):
     """The whole-image formulation: half-widths everywhere, distance transform of the photo."""
+    params = params or AdaptiveTrimapParams()
     m = np.asarray(mask, np.float32)
     if mask.dtype == np.uint8:
         m = m / 255.0
