@@ -6,7 +6,9 @@ all work on that one representation.
 
 The background work the editor needs is expressed as plain callables:
 
-* :func:`open_document` (path → :class:`Document`, model mask computed) for the loader;
+* :func:`open_document` (path → :class:`Document`, model mask computed) for the loader, or
+  :func:`open_document_with_preview`, which hands over the document with a first matte (solved
+  at preview size) before the full-resolution automatic trimap is ready;
 * :meth:`Document.matting_request` builds an immutable :class:`MattingRequest` snapshot and
   :attr:`Document.solver` (default :func:`interactive_solve`) turns it into a
   :class:`MattingResult`: first a quick preview (a local re-solve of the region the edit
@@ -17,6 +19,7 @@ The background work the editor needs is expressed as plain callables:
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -25,6 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .auto_trimap import upsample_mask
 from .errors import ExportError
 from .foreground import estimate_foreground
 from .image_io import LoadedImage, cap_alpha, load_image
@@ -35,7 +39,7 @@ from .pipeline import (
     CutoutResult,
     PipelineSettings,
     auto_trimap,
-    compute_mask,
+    compute_small_mask,
     default_output_path,
     export_result,
 )
@@ -62,6 +66,9 @@ class MattingRequest:
     with_foreground: bool = True
     source_alpha: np.ndarray | None = None
     """The file's own alpha (RGBA sources): the matte is capped by it (docs/adr/0001)."""
+    quick_preview: bool = True
+    """Let :func:`interactive_solve` hand over a quick preview first (False: the full solve
+    only, e.g. right after a first matte was shown for the photo)."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,7 @@ def interactive_solve(request: MattingRequest, progress: ProgressFn = no_progres
     second; the full-resolution solve follows in the same job, so the next stroke's
     ``cancel`` stops it.
     """
-    quick = preview_alpha(request, cancel)
+    quick = preview_alpha(request, cancel) if request.quick_preview else None
     if quick is not None:
         alpha, region = quick
         report_preview(progress, MattingResult(trimap=request.trimap, alpha=alpha, foreground=None,
@@ -171,7 +178,8 @@ def interactive_solve(request: MattingRequest, progress: ProgressFn = no_progres
 
 def build_matting_request(image: LoadedImage, trimap: np.ndarray, settings: PipelineSettings,
                           revision: int = 0, previous: MattingResult | None = None,
-                          with_foreground: bool = True) -> MattingRequest:
+                          with_foreground: bool = True, quick_preview: bool = True
+                          ) -> MattingRequest:
     """Pure function: the request for solving ``trimap`` on ``image`` with ``settings``."""
     t = np.array(trimap, np.uint8, copy=True)
     t.flags.writeable = False
@@ -180,6 +188,7 @@ def build_matting_request(image: LoadedImage, trimap: np.ndarray, settings: Pipe
         previous_alpha=None if previous is None else previous.alpha,
         previous_trimap=None if previous is None else previous.trimap,
         with_foreground=with_foreground, source_alpha=image.source_alpha,
+        quick_preview=quick_preview,
     )
 
 
@@ -225,6 +234,7 @@ class Document:
         self.revision = 0
         self._strokes: list[Stroke] = []
         self._auto_cache: dict[tuple, np.ndarray] = {}
+        self._provisional: tuple[tuple, np.ndarray] | None = None
         self._trimap_cache: tuple[tuple, tuple[Stroke, ...], np.ndarray] | None = None
 
     # ----------------------------------------------------------------- properties
@@ -305,14 +315,60 @@ class Document:
     # ----------------------------------------------------------------- trimaps
     def auto_trimap(self, settings: PipelineSettings | None = None) -> np.ndarray:
         """The automatic trimap (read-only uint8) of :func:`pipeline.auto_trimap`, cached per
-        trimap settings (see :func:`trimap_key`)."""
+        trimap settings (see :func:`trimap_key`); the provisional one while it stands in
+        (:meth:`set_provisional_trimap`)."""
         settings = settings or self.settings
         key = trimap_key(settings)
         t = self._auto_cache.get(key)
+        if t is None and self._provisional is not None and self._provisional[0] == key:
+            return self._provisional[1]
         if t is None:
             t = _frozen(auto_trimap(self.image, self.mask, settings))
             self._auto_cache[key] = t
         return t
+
+    def compute_auto_trimap(self, settings: PipelineSettings | None = None
+                            ) -> tuple[tuple, np.ndarray]:
+        """``(trimap_key(settings), trimap)``: the exact automatic trimap, computed without
+        touching the document (safe in a background thread while the GUI thread edits it);
+        hand it to :meth:`install_auto_trimap`."""
+        settings = settings or self.settings
+        return trimap_key(settings), _frozen(auto_trimap(self.image, self.mask, settings))
+
+    def set_provisional_trimap(self, trimap: np.ndarray) -> None:
+        """Let ``trimap`` (uint8, image size) stand in for the automatic trimap of the current
+        settings until :meth:`install_auto_trimap` brings the exact one: a large photo shows a
+        first matte (made at preview size) while its full-resolution trimap is computed."""
+        if trimap.shape != self.shape:
+            raise ValueError(f"trimap {trimap.shape} does not match the image {self.shape}")
+        key = trimap_key(self.settings)
+        self._auto_cache.pop(key, None)
+        self._provisional = (key, _frozen(np.array(trimap, np.uint8, copy=True)))
+        self._trimap_cache = None
+
+    @property
+    def trimap_is_provisional(self) -> bool:
+        """True while the trimap rests on a provisional automatic trimap."""
+        p = self._provisional
+        key = trimap_key(self.settings)
+        return p is not None and p[0] == key and key not in self._auto_cache
+
+    def install_auto_trimap(self, key: tuple, trimap: np.ndarray) -> bool:
+        """Store the exact automatic trimap for the trimap settings ``key``
+        (:meth:`compute_auto_trimap`); True when it replaced the provisional trimap in use
+        (the trimap changed: the revision increases and the alpha needs a new solve)."""
+        if trimap.shape != self.shape:
+            raise ValueError(f"trimap {trimap.shape} does not match the image {self.shape}")
+        was_provisional = self.trimap_is_provisional
+        self._auto_cache[key] = trimap if not trimap.flags.writeable else _frozen(trimap.copy())
+        if self._provisional is not None and self._provisional[0] == key:
+            self._provisional = None
+            if self._trimap_cache is not None and self._trimap_cache[0] == key:
+                self._trimap_cache = None  # it was painted on the provisional trimap
+        if was_provisional and key == trimap_key(self.settings):
+            self._changed()
+            return True
+        return False
 
     def trimap(self) -> np.ndarray:
         """Auto trimap + strokes replayed in order (read-only uint8 0/128/255).
@@ -335,14 +391,16 @@ class Document:
         return out
 
     # ----------------------------------------------------------------- matting
-    def matting_request(self, with_foreground: bool = True) -> MattingRequest:
+    def matting_request(self, with_foreground: bool = True,
+                        quick_preview: bool = True) -> MattingRequest:
         """Snapshot of the current trimap for :attr:`solver` (run it off the GUI thread)."""
         return build_matting_request(self.image, self.trimap(), self.settings, self.revision,
-                                     self.result, with_foreground)
+                                     self.result, with_foreground, quick_preview)
 
-    def matting_job(self, with_foreground: bool = True) -> Callable[[ProgressFn, CancelToken | None], MattingResult]:
+    def matting_job(self, with_foreground: bool = True, quick_preview: bool = True
+                    ) -> Callable[[ProgressFn, CancelToken | None], MattingResult]:
         """A ``job(progress, cancel)`` callable for a background worker."""
-        request, solver = self.matting_request(with_foreground), self.solver
+        request, solver = self.matting_request(with_foreground, quick_preview), self.solver
 
         def job(progress: ProgressFn = no_progress, cancel: CancelToken | None = None) -> MattingResult:
             return solver(request, progress, cancel)
@@ -406,22 +464,121 @@ def export_document(doc: Document, path: str | os.PathLike[str], kind: str = "cu
     return export_cutout(doc.image, doc.cutout_result(), path, kind)
 
 
+def load_photo(path: str | os.PathLike[str], settings: PipelineSettings,
+               progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+               ) -> tuple[LoadedImage, np.ndarray]:
+    """Decode the photo and run the model: ``(image, mask at the model's resolution)``."""
+    progress(0.0, "loading the photo")
+    image = load_image(path)
+    if cancel is not None:
+        cancel.check()
+    progress(0.1, "finding the subject")
+    small = compute_small_mask(image, settings, cancel)
+    if cancel is not None:
+        cancel.check()
+    return image, small
+
+
 def open_document(path: str | os.PathLike[str], settings: PipelineSettings | None = None,
                   progress: ProgressFn = no_progress,
                   cancel: CancelToken | None = None) -> Document:
     """Load a photo, run the model and prepare the automatic trimap (slow: run it in the background)."""
     settings = settings or PipelineSettings()
-    progress(0.0, "loading the photo")
-    image = load_image(path)
-    if cancel is not None:
-        cancel.check()
-    progress(0.2, "finding the subject")
-    mask = compute_mask(image, settings)
-    if cancel is not None:
-        cancel.check()
-    doc = Document(image, mask, settings)
+    image, small = load_photo(path, settings, progress, cancel)
+    doc = Document(image, upsample_mask(small, image.rgb.shape[:2]), settings)
     progress(0.9, "building the trimap")
     doc.trimap()
     progress(1.0, "ready")
     log.info("opened %s (%d×%d)", doc.name, *image.size)
     return doc
+
+
+OPEN_PREVIEW_PIXELS = 400_000
+"""Size of the first matte of a newly opened photo (:func:`first_matte`): more than the editor's
+views show of a whole photo, and solved in a fraction of a second."""
+OPEN_PREVIEW_BACKEND = "cf"
+"""Matting method of the first matte: the fastest one (the document's own method follows at
+full resolution)."""
+
+
+def preview_size(shape: tuple[int, int], pixels: int) -> tuple[int, int]:
+    """(w, h) of an image of ``shape`` = (h, w) reduced to about ``pixels`` pixels."""
+    h, w = shape
+    f = math.sqrt(pixels / (h * w))
+    return max(3, round(w * f)), max(3, round(h * f))
+
+
+def first_matte(doc: Document, small_mask: np.ndarray, cancel: CancelToken | None = None,
+                pixels: int | None = None, backend: str | None = None
+                ) -> MattingResult | None:
+    """A first matte of a large photo before its full-resolution trimap exists, or None for a
+    photo of at most ``pixels`` pixels.
+
+    The automatic trimap is made at preview size from the same model answer
+    (``small_mask``, see :func:`~.pipeline.compute_small_mask`) and the preview-size photo,
+    solved with ``backend`` and enlarged. The result (``preview=True``) carries that trimap,
+    enlarged, which may stand in for the automatic trimap meanwhile
+    (:meth:`Document.set_provisional_trimap`). ``pixels`` and ``backend`` default to
+    ``OPEN_PREVIEW_PIXELS`` and ``OPEN_PREVIEW_BACKEND``.
+    """
+    pixels = OPEN_PREVIEW_PIXELS if pixels is None else pixels
+    backend = OPEN_PREVIEW_BACKEND if backend is None else backend
+    h, w = doc.shape
+    if h * w <= pixels:
+        return None
+    size = preview_size((h, w), pixels)
+    image = doc.image
+    small_alpha = None
+    if image.source_alpha is not None:
+        small_alpha = cv2.resize(image.source_alpha, size, interpolation=cv2.INTER_AREA)
+    small = replace(image, rgb=downscale_image(image.rgb, size), source_alpha=small_alpha)
+    trimap = auto_trimap(small, upsample_mask(small_mask, (size[1], size[0])), doc.settings)
+    if cancel is not None:
+        cancel.check()
+    alpha = solve_alpha(small.rgb, trimap, backend, cancel=cancel)
+    alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
+    big_trimap = cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST)
+    np.putmask(alpha, big_trimap == 255, np.float32(1.0))  # known pixels keep their value
+    np.putmask(alpha, big_trimap == 0, np.float32(0.0))
+    return MattingResult(trimap=_frozen(big_trimap), alpha=cap_alpha(alpha, image.source_alpha),
+                         foreground=None, revision=doc.revision, preview=True)
+
+
+def open_document_with_preview(
+    path: str | os.PathLike[str], settings: PipelineSettings | None,
+    on_first: Callable[[Document], None], progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> tuple[Document, tuple[tuple, np.ndarray] | None]:
+    """:func:`open_document` for an editor that shows a first matte as early as it can.
+
+    A photo larger than ``OPEN_PREVIEW_PIXELS`` is handed to ``on_first`` right after the model
+    ran, with a :func:`first_matte` as its result and that matte's trimap standing in for the
+    automatic one (:meth:`Document.set_provisional_trimap`). The document then belongs to the
+    caller: the exact full-resolution trimap is computed without touching it and returned as
+    ``(doc, (key, trimap))`` for :meth:`Document.install_auto_trimap`. Smaller photos return
+    ``(doc, None)``, their trimap ready, as :func:`open_document` does.
+    """
+    settings = settings or PipelineSettings()
+    image, small = load_photo(path, settings, progress, cancel)
+    doc = Document(image, upsample_mask(small, image.rgb.shape[:2]), settings)
+    progress(0.5, "computing a first matte")
+    first = first_matte(doc, small, cancel)
+    if first is None:
+        progress(0.9, "building the trimap")
+        doc.trimap()
+        progress(1.0, "ready")
+        log.info("opened %s (%d×%d)", doc.name, *image.size)
+        return doc, None
+    doc.set_provisional_trimap(first.trimap)
+    doc.set_result(first)
+    if cancel is not None:
+        cancel.check()
+    on_first(doc)
+    progress(0.7, "building the full-resolution trimap")
+    exact = doc.compute_auto_trimap(settings)
+    if cancel is not None:
+        cancel.check()
+    progress(1.0, "ready")
+    log.info("opened %s (%d×%d), first matte at %d×%d", doc.name, *image.size,
+             *preview_size(doc.shape, OPEN_PREVIEW_PIXELS))
+    return doc, exact

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
+from .auto_trimap import AdaptiveTrimapParams, adaptive_trimap, model_answers, upsample_mask
 from .export import save_alpha, save_cutout, save_trimap
 from .foreground import estimate_foreground
 from .image_io import LoadedImage
@@ -20,7 +21,6 @@ from .matting import DEFAULT_BACKEND, solve_alpha
 from .progress import CancelToken, ProgressFn, no_progress, sub_progress
 from .segmentation import get_model
 from .trimap import BACKGROUND, Stroke, TrimapParams, apply_strokes, make_trimap
-from .auto_trimap import AdaptiveTrimapParams, adaptive_trimap, predict_mask_tta
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +54,20 @@ class CutoutResult:
     """float32 (h, w, 3) 0..1 decontaminated colours."""
 
 
-def compute_mask(image: LoadedImage, settings: PipelineSettings) -> np.ndarray:
-    """Salient-object mask of ``image`` with the configured model."""
+def compute_small_mask(image: LoadedImage, settings: PipelineSettings,
+                       cancel: CancelToken | None = None) -> np.ndarray:
+    """The configured model's answer on ``image`` at the model's resolution (float32 0..1):
+    the slow part of :func:`compute_mask`. :func:`upsample_mask` makes a mask of any size of
+    it, e.g. a preview's and the photo's from one model run."""
     model = get_model(settings.model_path, settings.preset)
     if settings.mask_tta:
-        return predict_mask_tta(model, image.rgb)
-    return model.predict(image.rgb)
+        return model_answers(model, image.rgb, cancel=cancel)
+    return model.predict_small(image.rgb)
+
+
+def compute_mask(image: LoadedImage, settings: PipelineSettings) -> np.ndarray:
+    """Salient-object mask of ``image`` with the configured model (float32 (h, w) 0..1)."""
+    return upsample_mask(compute_small_mask(image, settings), image.rgb.shape[:2])
 
 
 def auto_trimap(image: LoadedImage, mask: np.ndarray, settings: PipelineSettings) -> np.ndarray:

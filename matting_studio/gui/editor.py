@@ -1,9 +1,11 @@
 """The editor's controller: one :class:`Document`, its undo stack and its background workers.
 
 No widgets here. The window calls :meth:`open`, :meth:`add_stroke`, … and listens to the signals.
-Three latest-wins workers keep the GUI thread free: ``loader`` (decode + model),
-``matter`` (alpha re-solves; a new stroke supersedes the previous request and cancels a running
-solve) and ``exporter`` (PNG encode + write).
+Three latest-wins workers keep the GUI thread free: ``loader`` (decode + model; a large photo
+is handed over with a first matte solved at preview size while its full-resolution trimap is
+still being computed, see :func:`open_job`), ``matter`` (alpha re-solves; a new stroke
+supersedes the previous request and cancels a running solve) and ``exporter`` (PNG encode +
+write).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import functools
 import logging
 from pathlib import Path
 
+import cv2
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QUndoStack
 
@@ -21,7 +24,7 @@ from ..core.document import (
     MattingResult,
     default_export_path,
     export_cutout,
-    open_document,
+    open_document_with_preview,
 )
 from ..core.pipeline import PipelineSettings
 from ..core.trimap import Stroke, TrimapParams
@@ -76,6 +79,7 @@ class EditorController(QObject):
         self._pending_export: tuple[Path, str] | None = None
         self._busy = False
         self.loader.finished.connect(self._opened)
+        self.loader.partial.connect(self._first_matte)
         self.loader.failed.connect(self._open_failed)
         self.matter.finished.connect(self._matte_done)
         self.matter.partial.connect(self._matte_done)
@@ -113,13 +117,13 @@ class EditorController(QObject):
         path = str(path)
         self._opening = path
         self.opening.emit(path)
+        # The new photo gets both cores: a solve for the old one stops (resumed if the open fails).
+        self.matter.cancel()
         self.loader.submit(functools.partial(open_job, path, self.settings), tag=path)
         self._update_busy()
 
-    def _opened(self, rid: int, tag: str, payload: tuple[Document, QImage]) -> None:
-        if not self.loader.is_current(rid):
-            return
-        doc, self.photo_image = payload
+    def _show_document(self, doc: Document, photo: QImage) -> None:
+        self.photo_image = photo
         self._opening = None
         self.matter.cancel()
         self.exporter.cancel()
@@ -128,11 +132,35 @@ class EditorController(QObject):
         self.doc = doc
         self.documentOpened.emit(doc)
         self.trimapChanged.emit()
-        self.request_matte()
+
+    def _first_matte(self, rid: int, tag: str, payload: tuple) -> None:
+        """A large photo, shown with its first matte before its full-resolution trimap."""
+        if not self.loader.is_current(rid):
+            return
+        doc, photo, self.alpha_image, self.cutout_image = payload
+        self._show_document(doc, photo)
+        self.patch = None
+        self.alphaChanged.emit()
+        self.alphaStateChanged.emit(False)
+
+    def _opened(self, rid: int, tag: str, payload: tuple) -> None:
+        if not self.loader.is_current(rid):
+            return
+        doc, photo, exact = payload
+        if doc is not self.doc:
+            self._show_document(doc, photo)
+        if exact is None:
+            self.request_matte()
+        elif doc.install_auto_trimap(*exact):
+            self.trimapChanged.emit()
+            # the first matte was the preview: straight to the full-resolution solve
+            self.request_matte(quick_preview=False)
 
     def _open_failed(self, rid: int, tag: str, message: str) -> None:
         self._opening = None
         self.error.emit("Cannot open the photo", message)
+        if self.doc is not None and not self.doc.alpha_is_current() and not self.matter.is_busy():
+            self.request_matte()  # open() stopped the solve of the photo that stays open
 
     # ------------------------------------------------------------------ edits
     def add_stroke(self, stroke: Stroke) -> None:
@@ -168,9 +196,15 @@ class EditorController(QObject):
         self.request_matte()
 
     # ------------------------------------------------------------------ matting
-    def request_matte(self) -> int | None:
+    def request_matte(self, quick_preview: bool = True) -> int | None:
         """Queue a solve of the current trimap (supersedes any earlier request)."""
         if self.doc is None:
+            return None
+        if self.doc.trimap_is_provisional:
+            # the loader is still computing the full-resolution trimap; _opened solves then
+            self.matter.cancel()
+            self.alphaStateChanged.emit(False)
+            self._update_busy()
             return None
         if self.doc.alpha_is_current():
             # e.g. a subject stroke inside sure foreground: the trimap did not change
@@ -179,7 +213,8 @@ class EditorController(QObject):
             self._update_busy()
             return None
         self.matte_requests += 1
-        rid = self.matter.submit(functools.partial(matte_job, self.doc.matting_job(), self.doc.image.rgb),
+        job = self.doc.matting_job(quick_preview=quick_preview)
+        rid = self.matter.submit(functools.partial(matte_job, job, self.doc.image.rgb),
                                  tag=str(self.doc.revision))
         self.alphaStateChanged.emit(self.doc.alpha_is_current())
         self._update_busy()
@@ -238,11 +273,29 @@ class EditorController(QObject):
             w.shutdown(timeout=5.0)
 
 
-def open_job(path: str, settings: PipelineSettings, progress, cancel) -> tuple[Document, QImage]:
-    """Loader job: the document plus its photo as a display image, both made off the GUI thread."""
-    doc = open_document(path, settings, progress, cancel)
+def open_job(path: str, settings: PipelineSettings, progress, cancel) -> tuple:
+    """Loader job: ``(document, photo as a display image, exact trimap or None)``, all made off
+    the GUI thread (:func:`~matting_studio.core.document.open_document_with_preview`).
+
+    A large photo is handed over earlier through ``progress.partial`` as ``(document, photo,
+    alpha image, cutout image)`` with its first matte; the job then computes the exact
+    full-resolution trimap, which the controller installs in the document.
+    """
+    photo: list[QImage] = []
+    forward = getattr(progress, "partial", None)
+
+    def on_first(doc: Document) -> None:
+        rgb8 = float_to_u8(doc.image.rgb)
+        photo.append(to_qimage(rgb8))
+        if forward is not None:  # display_payload's images, from the photo's bytes made above
+            alpha8 = float_to_u8(doc.result.alpha)
+            cutout = cv2.cvtColor(rgb8, cv2.COLOR_RGB2RGBA)
+            cutout[..., 3] = alpha8
+            forward((doc, photo[0], to_qimage(alpha8), to_qimage(cutout)))
+
+    doc, exact = open_document_with_preview(path, settings, on_first, progress, cancel)
     cancel.check()
-    return doc, to_qimage(float_to_u8(doc.image.rgb))
+    return doc, photo[0] if photo else to_qimage(float_to_u8(doc.image.rgb)), exact
 
 
 def display_payload(result: MattingResult, rgb, patch_ok: bool = False) -> tuple:
