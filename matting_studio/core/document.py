@@ -465,13 +465,18 @@ def export_document(doc: Document, path: str | os.PathLike[str], kind: str = "cu
 
 
 def load_photo(path: str | os.PathLike[str], settings: PipelineSettings,
-               progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+               progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
+               on_image: Callable[[LoadedImage], None] | None = None,
                ) -> tuple[LoadedImage, np.ndarray]:
-    """Decode the photo and run the model: ``(image, mask at the model's resolution)``."""
+    """Decode the photo and run the model: ``(image, mask at the model's resolution)``.
+
+    ``on_image(image)`` is called between the two (e.g. to start display work meanwhile)."""
     progress(0.0, "loading the photo")
     image = load_image(path)
     if cancel is not None:
         cancel.check()
+    if on_image is not None:
+        on_image(image)
     progress(0.1, "finding the subject")
     small = compute_small_mask(image, settings, cancel)
     if cancel is not None:
@@ -547,7 +552,7 @@ def first_matte(doc: Document, small_mask: np.ndarray, cancel: CancelToken | Non
 def open_document_with_preview(
     path: str | os.PathLike[str], settings: PipelineSettings | None,
     on_first: Callable[[Document], None], progress: ProgressFn = no_progress,
-    cancel: CancelToken | None = None,
+    cancel: CancelToken | None = None, on_image: Callable[[LoadedImage], None] | None = None,
 ) -> tuple[Document, tuple[tuple, np.ndarray] | None]:
     """:func:`open_document` for an editor that shows a first matte as early as it can.
 
@@ -556,10 +561,11 @@ def open_document_with_preview(
     automatic one (:meth:`Document.set_provisional_trimap`). The document then belongs to the
     caller: the exact full-resolution trimap is computed without touching it and returned as
     ``(doc, (key, trimap))`` for :meth:`Document.install_auto_trimap`. Smaller photos return
-    ``(doc, None)``, their trimap ready, as :func:`open_document` does.
+    ``(doc, None)``, their trimap ready, as :func:`open_document` does. ``on_image``: see
+    :func:`load_photo`.
     """
     settings = settings or PipelineSettings()
-    image, small = load_photo(path, settings, progress, cancel)
+    image, small = load_photo(path, settings, progress, cancel, on_image)
     doc = Document(image, upsample_mask(small, image.rgb.shape[:2]), settings)
     progress(0.5, "computing a first matte")
     first = first_matte(doc, small, cancel)
@@ -571,6 +577,7 @@ def open_document_with_preview(
         return doc, None
     doc.set_provisional_trimap(first.trimap)
     doc.set_result(first)
+    doc.trimap()  # cached: the caller may prepare its display along with the first matte
     if cancel is not None:
         cancel.check()
     on_first(doc)

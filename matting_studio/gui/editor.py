@@ -13,9 +13,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QUndoStack
 
@@ -29,7 +32,7 @@ from ..core.document import (
 from ..core.pipeline import PipelineSettings
 from ..core.trimap import Stroke, TrimapParams
 from .commands import AddStrokeCommand, ResetStrokesCommand, TrimapSettingsCommand
-from .qimage import cutout_rgba, float_to_u8, to_qimage
+from .qimage import OVERLAY_TABLE, cutout_rgba, float_to_u8, to_qimage
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,8 @@ class EditorController(QObject):
         self.cutout_image: QImage | None = None
         self.patch: tuple[tuple[int, int, int, int], QImage, QImage] | None = None
         """A preview that changed only a rectangle: (region, alpha patch, cutout patch)."""
+        self.trimap_images: tuple[np.ndarray, QImage, QImage] | None = None
+        """(trimap, grey image, overlay image) made by the loader for a first matte's trimap."""
         self.undo_stack = QUndoStack(self)
         self.loader = Worker("open", synchronous, self)
         self.matter = Worker("matting", synchronous, self)
@@ -137,8 +142,9 @@ class EditorController(QObject):
         """A large photo, shown with its first matte before its full-resolution trimap."""
         if not self.loader.is_current(rid):
             return
-        doc, photo, self.alpha_image, self.cutout_image = payload
+        doc, photo, self.alpha_image, self.cutout_image, self.trimap_images = payload
         self._show_document(doc, photo)
+        self.trimap_images = None
         self.patch = None
         self.alphaChanged.emit()
         self.alphaStateChanged.emit(False)
@@ -278,24 +284,97 @@ def open_job(path: str, settings: PipelineSettings, progress, cancel) -> tuple:
     the GUI thread (:func:`~matting_studio.core.document.open_document_with_preview`).
 
     A large photo is handed over earlier through ``progress.partial`` as ``(document, photo,
-    alpha image, cutout image)`` with its first matte; the job then computes the exact
-    full-resolution trimap, which the controller installs in the document.
+    alpha image, cutout image, (trimap, trimap image, overlay image))`` with its first matte;
+    the job then computes the exact full-resolution trimap, which the controller installs in
+    the document. The photo's display image is made while the model runs, the trimap's while
+    the alpha's are made.
     """
-    photo: list[QImage] = []
     forward = getattr(progress, "partial", None)
+    helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ms-open-display")
+    photo: dict = {}
+
+    def on_image(image) -> None:
+        photo["job"] = helper.submit(photo_display, image.rgb)
 
     def on_first(doc: Document) -> None:
-        rgb8 = float_to_u8(doc.image.rgb)
-        photo.append(to_qimage(rgb8))
-        if forward is not None:  # display_payload's images, from the photo's bytes made above
-            alpha8 = float_to_u8(doc.result.alpha)
-            cutout = cv2.cvtColor(rgb8, cv2.COLOR_RGB2RGBA)
-            cutout[..., 3] = alpha8
-            forward((doc, photo[0], to_qimage(alpha8), to_qimage(cutout)))
+        rgb8, photo["image"], bgra = photo["job"].result()
+        if forward is not None:
+            trimap = doc.trimap()
+            trimap_job = helper.submit(trimap_display, trimap)
+            alpha, cutout = first_matte_display(rgb8, bgra, doc.result.alpha)
+            forward((doc, photo["image"], alpha, cutout, (trimap,) + trimap_job.result()))
 
-    doc, exact = open_document_with_preview(path, settings, on_first, progress, cancel)
-    cancel.check()
-    return doc, photo[0] if photo else to_qimage(float_to_u8(doc.image.rgb)), exact
+    try:
+        doc, exact = open_document_with_preview(path, settings, on_first, progress, cancel,
+                                                on_image)
+        cancel.check()
+        if "image" not in photo:
+            photo["image"] = photo["job"].result()[1]
+    finally:
+        helper.shutdown(wait=False, cancel_futures=True)
+    return doc, photo["image"], exact
+
+
+# Display images in the formats QPixmap keeps (RGB32 / ARGB32_Premultiplied on a little-endian
+# machine), written by OpenCV into the images' own pixels in the loader: QPixmap.fromImage in
+# the GUI thread then converts nothing (five 12 MP conversions were ~0.25 s there).
+_NATIVE = sys.byteorder == "little"
+_RGB32 = QImage.Format.Format_RGB32
+_PREMULTIPLIED = QImage.Format.Format_ARGB32_Premultiplied
+
+
+def _native_image(h: int, w: int, fmt: QImage.Format) -> tuple[QImage, np.ndarray]:
+    """A new 32-bit image and a (h, w, 4) uint8 view of its pixels (B, G, R, A bytes)."""
+    img = QImage(w, h, fmt)
+    if img.isNull():
+        raise MemoryError
+    view = np.ndarray((h, img.bytesPerLine() // 4, 4), np.uint8, buffer=img.bits())
+    return img, view[:, :w]
+
+
+def photo_display(rgb: np.ndarray) -> tuple[np.ndarray, QImage, np.ndarray | None]:
+    """(RGB bytes, photo image, the image's BGRA pixels or None) of a float photo."""
+    rgb8 = float_to_u8(rgb)
+    if not _NATIVE:
+        return rgb8, to_qimage(rgb8), None
+    img, bgra = _native_image(*rgb8.shape[:2], _RGB32)
+    cv2.cvtColor(rgb8, cv2.COLOR_RGB2BGRA, dst=bgra)
+    return rgb8, img, bgra
+
+
+def first_matte_display(rgb8: np.ndarray, bgra: np.ndarray | None, alpha: np.ndarray
+                        ) -> tuple[QImage, QImage]:
+    """Alpha and cutout images (as :func:`display_payload` shows them, the cutout premultiplied)
+    of a first matte, from the photo's bytes (:func:`photo_display`)."""
+    a8 = float_to_u8(alpha)
+    if bgra is None:
+        return to_qimage(a8), to_qimage(np.dstack([rgb8, a8]))
+    h, w = a8.shape
+    alpha_img, view = _native_image(h, w, _RGB32)
+    cv2.cvtColor(a8, cv2.COLOR_GRAY2BGRA, dst=view)
+    cutout_img, view = _native_image(h, w, _PREMULTIPLIED)
+    cv2.multiply(bgra, cv2.merge([a8, a8, a8, a8]), dst=view, scale=1.0 / 255.0)
+    return alpha_img, cutout_img
+
+
+_OVERLAY_LUTS = [np.array([round(v * (c >> 24) / 255) for c in OVERLAY_TABLE
+                           for v in ((c & 255, (c >> 8) & 255, (c >> 16) & 255, 255)[k],)],
+                          np.uint8) for k in range(4)]
+"""OVERLAY_TABLE as premultiplied B, G, R, A tables for cv2.LUT."""
+
+
+def trimap_display(trimap: np.ndarray) -> tuple[QImage | None, QImage | None]:
+    """Trimap (grey) and overlay (tint) images, the pixels the window makes from the trimap
+    with GREY_TABLE and OVERLAY_TABLE (None, None: let the window make them)."""
+    if not _NATIVE:
+        return None, None
+    t = np.ascontiguousarray(trimap)
+    h, w = t.shape
+    grey, view = _native_image(h, w, _RGB32)
+    cv2.cvtColor(t, cv2.COLOR_GRAY2BGRA, dst=view)
+    tint, view = _native_image(h, w, _PREMULTIPLIED)
+    cv2.merge([cv2.LUT(t, lut) for lut in _OVERLAY_LUTS], dst=view)
+    return grey, tint
 
 
 def display_payload(result: MattingResult, rgb, patch_ok: bool = False) -> tuple:

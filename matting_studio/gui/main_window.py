@@ -284,7 +284,11 @@ class MainWindow(QMainWindow):
             return
         trimap = doc.trimap()
         prev = self._shown_trimap
-        if prev is None or prev.shape != trimap.shape or not self.trimap_view.has_image():
+        ready = self.controller.trimap_images  # made by the loader with a first matte
+        if ready is not None and ready[0] is trimap and ready[1] is not None:
+            self.trimap_view.set_pixmap(QPixmap.fromImage(ready[1]))
+            self.photo_view.set_overlay(QPixmap.fromImage(ready[2]))
+        elif prev is None or prev.shape != trimap.shape or not self.trimap_view.has_image():
             self.trimap_view.set_pixmap(QPixmap.fromImage(indexed_qimage(trimap, GREY_TABLE)))
             self.photo_view.set_overlay(QPixmap.fromImage(indexed_qimage(trimap, OVERLAY_TABLE)))
         else:  # repaint only the rectangle that changed (cheap on 24 MP photos)
