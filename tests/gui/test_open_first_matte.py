@@ -152,3 +152,40 @@ def test_opening_another_photo_during_the_model_run_shows_only_the_second(
     wait_alpha(qtbot, window)
     assert opened == [str(photo160)]
     assert c.doc.path == photo160 and c.alpha_is_current()
+
+
+def test_first_matte_display_images_match_the_windows_own(qtbot):
+    """The loader's ready-to-show images have the pixels the window would make itself (the
+    premultiplied cutout within one level)."""
+    from PySide6.QtGui import QImage, QPixmap
+
+    from matting_studio.gui.editor import first_matte_display, photo_display, trimap_display
+    from matting_studio.gui.qimage import (
+        GREY_TABLE,
+        OVERLAY_TABLE,
+        cutout_rgba,
+        float_to_u8,
+        indexed_qimage,
+        to_qimage,
+    )
+
+    def shown(img):
+        q = QPixmap.fromImage(img).toImage().convertToFormat(
+            QImage.Format.Format_ARGB32_Premultiplied)
+        rows = np.frombuffer(q.constBits(), np.uint8).reshape(q.height(), q.bytesPerLine())
+        return rows[:, :4 * q.width()].astype(int)
+
+    rng = np.random.default_rng(0)
+    for h, w in ((37, 53), (40, 41)):
+        rgb = rng.random((h, w, 3), dtype=np.float32)
+        alpha = rng.random((h, w), dtype=np.float32)
+        alpha[:5], alpha[5:10] = 0.0, 1.0
+        trimap = rng.choice(np.array([0, 128, 255, 7], np.uint8), (h, w))
+        rgb8, photo, bgra = photo_display(rgb)
+        assert np.array_equal(shown(photo), shown(to_qimage(float_to_u8(rgb))))
+        alpha_img, cutout_img = first_matte_display(rgb8, bgra, alpha)
+        assert np.array_equal(shown(alpha_img), shown(to_qimage(float_to_u8(alpha))))
+        assert np.abs(shown(cutout_img) - shown(to_qimage(cutout_rgba(rgb, alpha)))).max() <= 1
+        grey, tint = trimap_display(trimap)
+        assert np.array_equal(shown(grey), shown(indexed_qimage(trimap, GREY_TABLE)))
+        assert np.array_equal(shown(tint), shown(indexed_qimage(trimap, OVERLAY_TABLE)))
