@@ -165,8 +165,14 @@ class EditorController(QObject):
     def _open_failed(self, rid: int, tag: str, message: str) -> None:
         self._opening = None
         self.error.emit("Cannot open the photo", message)
-        if self.doc is not None and not self.doc.alpha_is_current() and not self.matter.is_busy():
-            self.request_matte()  # open() stopped the solve of the photo that stays open
+        doc = self.doc  # the photo that stays open: finish the work open() stopped
+        if doc is None:
+            return
+        if doc.trimap_is_provisional:  # its own open was superseded after its first matte
+            self.loader.submit(functools.partial(exact_trimap_job, doc, self.photo_image,
+                                                 doc.settings), tag=str(doc.path))
+        elif not doc.alpha_is_current() and not self.matter.is_busy():
+            self.request_matte()
 
     # ------------------------------------------------------------------ edits
     def add_stroke(self, stroke: Stroke) -> None:
@@ -313,6 +319,16 @@ def open_job(path: str, settings: PipelineSettings, progress, cancel) -> tuple:
     finally:
         helper.shutdown(wait=False, cancel_futures=True)
     return doc, photo["image"], exact
+
+
+def exact_trimap_job(doc: Document, photo: QImage, settings: PipelineSettings, progress,
+                     cancel) -> tuple:
+    """Loader job finishing an open that was superseded after its first matte: the payload of
+    :func:`open_job` for ``doc`` (reads the document's image and mask only)."""
+    progress(0.5, "building the full-resolution trimap")
+    exact = doc.compute_auto_trimap(settings)
+    cancel.check()
+    return doc, photo, exact
 
 
 # Display images in the formats QPixmap keeps (RGB32 / ARGB32_Premultiplied on a little-endian

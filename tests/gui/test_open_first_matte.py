@@ -142,6 +142,27 @@ def test_opening_another_photo_stops_the_work_for_the_first(
     assert c.doc.image.size == (160, 160)
 
 
+def test_a_failed_open_after_a_first_matte_finishes_the_photo_that_stays_open(
+        qtbot, window, photo, tmp_path, monkeypatch):
+    c = window.controller
+    gate, done = _gated_trimap(monkeypatch, photo)
+    events = _record(window)
+    window.open_path(photo)
+    qtbot.waitUntil(lambda: bool(events), timeout=60_000)
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    window.open_path(bad)  # stops the first photo's open (held in its last step), then fails
+    gate.set()
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=60_000)
+    wait_alpha(qtbot, window)
+    assert c.doc.path == photo and not c.doc.trimap_is_provisional
+    image = load_image(photo)
+    settings = PipelineSettings()
+    assert np.array_equal(c.doc.trimap(), auto_trimap(image, compute_mask(image, settings),
+                                                      settings))
+    assert done == [str(photo), str(photo)]  # the stopped step, then the finishing job
+
+
 def test_opening_another_photo_during_the_model_run_shows_only_the_second(
         qtbot, window, photo, photo160):
     c = window.controller
