@@ -157,3 +157,58 @@ def test_pipeline_presets():
     assert not np.array_equal(adaptive, classic)
     with pytest.raises(ValueError):
         auto_trimap(img, m, PipelineSettings(trimap_preset="nope"))
+
+
+def test_lle_weights_equal_the_direct_kxk_solve():
+    """The Woodbury 3×3 form gives the same affine weights as solving the k×k Gram system."""
+    from matting_studio.core.matting.ifm import lle_weights
+
+    rng = np.random.default_rng(3)
+    colours = rng.random((500, 3))
+    colours[7:12] = colours[3]  # identical colours: a rank-deficient Gram matrix
+    query = np.arange(100)
+    nb = rng.integers(100, 500, (100, 20))
+    nb[3, :5] = np.arange(7, 12)
+    w = lle_weights(colours, query, nb, 1e-6)
+    for i in (0, 3, 50, 99):
+        z = colours[nb[i]] - colours[query[i]]
+        g = z @ z.T
+        g += np.eye(20) * (1e-6 * max(np.trace(g), 1e-3) + 1e-10)
+        ref = np.linalg.solve(g, np.ones(20))
+        np.testing.assert_allclose(w[i], ref / ref.sum(), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-9)
+    # and they rebuild the query colour from its neighbours
+    rebuilt = np.einsum("nk,nkc->nc", w, colours[nb])
+    assert np.abs(rebuilt - colours[query]).max() < 0.05
+
+
+def test_ifm_needs_no_jit():
+    """ifm is numpy/scipy only: importing and running it loads neither numba nor pymatting."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\n"
+            "from matting_studio.core.matting import solve_alpha\n"
+            "img = np.random.default_rng(0).random((40, 40, 3))\n"
+            "tri = np.zeros((40, 40), np.uint8); tri[10:30, 10:30] = 128; tri[15:25, 15:25] = 255\n"
+            "a = solve_alpha(img, tri, 'ifm')\n"
+            "assert a.shape == (40, 40)\n"
+            "print(sorted(m for m in ('numba', 'pymatting') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_coarse_factor_budget_floor_and_ceiling():
+    from matting_studio.core.matting.multiscale import ScaleParams, coarse_factor
+
+    p = ScaleParams(max_unknown=40_000, min_pixels=500_000, hard_max_unknown=400_000)
+    assert coarse_factor(30_000, p, 4_000_000) == 1.0  # within budget
+    # a 4 MP image with 387k unknowns: the budget asks for 3.1x, the 0.5 MP floor allows 2.83x
+    assert coarse_factor(387_000, p, 4_000_000) == pytest.approx(np.sqrt(8.0))
+    # a 0.5 MP image is solved at full size...
+    assert coarse_factor(150_000, p, 480_000) == 1.0
+    # ...unless its unknown region is beyond the hard ceiling
+    assert coarse_factor(450_000, p, 480_000) == pytest.approx(np.sqrt(450_000 / 400_000))
+    assert coarse_factor(387_000, p) == pytest.approx(np.sqrt(387_000 / 40_000))
+    # a 0.52 MP photo is not reduced by 2 % (detail lost for no time saved)
+    assert coarse_factor(150_000, p, 520_000) == 1.0

@@ -26,12 +26,13 @@ from .registry import (
 from .tiling import TileParams
 from .warmup import warmup
 
-# pymatting/numba-based: imported on first use (seconds of start-up otherwise)
+# imported on first use: scipy.spatial (its k-d tree) costs a few hundred ms of start-up
 register_lazy("ifm", "information-flow matting (Aksoy et al.): closed-form + colour-mixture "
               "+ intra-unknown flows, PCG", ".ifm", "solve_ifm")
-# full-size budget per backend (cf: ScaleParams default, 80k): ifm costs ~6x more per unknown
-# pixel; measured on GT01 at 4 MP: 20k gives SAD 9.85 in 3.9 s (30k: 9.99, 80k: 9.89 in 38 s)
-UNKNOWN_BUDGETS["ifm"] = 20_000
+# full-size budget per backend (cf: ScaleParams default, 80k). ifm on GT01 upscaled to 4 MP
+# (387k unknowns), SAD on the band vs naive full closed-form 9.52: 20k 10.0, 40k 9.52
+# (the 0.5 MP floor of ScaleParams.min_pixels makes it ~48k there)
+UNKNOWN_BUDGETS["ifm"] = 40_000
 # ifm's non-local flows lose accuracy at 128 px tile seams: trimap1 mean L2 over the 27
 # alphamatting images 33.62 with 128 px tiles, 31.71 with 1024 px (margin 24), same time
 TILE_PARAMS["ifm"] = TileParams(tile=1024, margin=24)

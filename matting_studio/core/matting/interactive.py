@@ -16,8 +16,12 @@ import numpy as np
 
 from ..progress import CancelToken, ProgressFn, no_progress
 from .multiscale import ScaleParams, colour_line_coefficients, downscale_image, downscale_trimap
-from .registry import DEFAULT_BACKEND, UNKNOWN_BUDGETS, solve_alpha
+from .registry import DEFAULT_BACKEND, solve_alpha
 from .tiling import TileParams
+
+PREVIEW_COST: dict[str, float] = {"ifm": 4.0}
+"""Cost per pixel of a backend relative to ``cf`` on a preview region (the nearest-neighbour
+searches of ifm); :attr:`RegionParams.max_pixels` is divided by it."""
 
 Bounds = tuple[int, int, int, int]
 """(y0, y1, x0, x1), rows then columns, end-exclusive, in full-resolution pixels."""
@@ -29,8 +33,7 @@ class RegionParams:
     """Context (full-resolution pixels) around the stroke that is re-solved and feathered."""
     max_pixels: int = 16_000
     """Largest region solved at full size; larger ones are solved at a reduced (preview) size.
-    For the default full-size budget (``cf``); backends with a smaller entry in
-    ``UNKNOWN_BUDGETS`` (slower per pixel) get proportionally fewer."""
+    For ``cf``; backends that cost more per pixel get fewer (:data:`PREVIEW_COST`)."""
     feather: int = 12
     """Width of the blend with the previous alpha at the region's edge."""
 
@@ -102,8 +105,7 @@ def resolve_region(
     if not unknown.any() or rh < 3 or rw < 3:
         new = np.where(unknown, prev, known).astype(np.float32)
         return RegionResult(_feather(new, prev, region, (h, w), params.feather), region, 1.0)
-    budget = params.max_pixels * min(
-        1.0, UNKNOWN_BUDGETS.get(backend, ScaleParams().max_unknown) / ScaleParams().max_unknown)
+    budget = params.max_pixels / PREVIEW_COST.get(backend, 1.0)
     scale = max(1.0, float(np.sqrt(rh * rw / budget)))
     one_tile = ScaleParams(max_unknown=10**9, tiles=TileParams(tile=4096, margin=0, workers=1))
     if scale <= 1.0:

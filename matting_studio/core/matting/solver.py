@@ -10,6 +10,17 @@ import numpy as np
 from ..progress import CancelToken, ProgressFn, no_progress
 
 
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Inner product without BLAS: OpenBLAS hands even a 50k-element ``np.dot`` to its thread
+    pool, and on a busy 2-core machine every hand-off waits for a core (measured: 17 ms per
+    dot inside the CLI instead of 0.05 ms, 2 s of a 4 MP cutout)."""
+    return float(np.einsum("i,i->", a, b))
+
+
+def _norm(a: np.ndarray) -> float:
+    return math.sqrt(_dot(a, a))
+
+
 def pcg(
     A,
     b: np.ndarray,
@@ -30,32 +41,35 @@ def pcg(
     M = precondition or (lambda v: v)
     x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=b.dtype, copy=True)
     r = b - A.dot(x)
-    norm_b = float(np.linalg.norm(b))
+    norm_b = _norm(b)
     if norm_b == 0.0:
         return np.zeros_like(b)
     target = rtol * norm_b
-    norm_r = float(np.linalg.norm(r))
+    norm_r = _norm(r)
     if norm_r <= target:
         return x
     start = math.log(norm_r)
     span = max(start - math.log(target), 1e-9)
     z = M(r)
     p = z.copy()
-    rz = float(np.dot(r, z))
+    tmp = np.empty_like(p)
+    rz = _dot(r, z)
     for it in range(maxiter):
         if cancel is not None:
             cancel.check()
         Ap = A.dot(p)
-        step = rz / float(np.dot(p, Ap))
-        x += step * p
-        r -= step * Ap
-        norm_r = float(np.linalg.norm(r))
+        step = rz / _dot(p, Ap)
+        np.multiply(p, step, out=tmp)
+        x += tmp
+        np.multiply(Ap, step, out=tmp)
+        r -= tmp
+        norm_r = _norm(r)
         if norm_r <= target:
             break
         if it % 10 == 0:
             progress(min((start - math.log(max(norm_r, 1e-300))) / span, 0.99), message)
         z = M(r)
-        rz_new = float(np.dot(r, z))
+        rz_new = _dot(r, z)
         p *= rz_new / rz
         p += z
         rz = rz_new
