@@ -7,8 +7,9 @@ Alpha in the unknown band minimises a sum of quadratic "flows" between pixels:
   its K nearest neighbours in (r, g, b, x, y) space and its alpha must be the same mixture of
   theirs — non-local, so information reaches across thin structures and holes;
 * **intra-unknown flow**: KNN-matting style similarity between unknown pixels of similar colour;
-* **known-to-unknown flow** (optional, off by default): a per-pixel alpha estimate from
-  nearby known foreground/background colours, weighted by how distinct those colours are.
+* **known-to-unknown flow**: a per-pixel alpha estimate from the K nearest known foreground and
+  background colours, weighted by how distinct those colours are (it also makes the system
+  far better conditioned: ~10× fewer CG iterations).
 
 Every term is a sparse, local-or-K-neighbour system, so the matrix stays O(K) per unknown
 pixel and the whole thing tiles like closed-form matting. Known pixels are hard constraints;
@@ -17,7 +18,8 @@ incomplete or complete factorisation of the local term, which pay their set-up a
 
 numpy / scipy only — no numba, no pymatting: nothing to compile or load from a JIT cache, so
 the first cutout after start-up costs no more than the next one. Nearest neighbours come from
-:class:`scipy.spatial.cKDTree` (both cores), the LLE weights from one batched solve.
+:class:`scipy.spatial.cKDTree` (both cores, approximate within ``knn_eps``), the LLE weights
+from a 3×3 system per pixel (:func:`lle_weights`).
 Parameters are global (no per-image tuning).
 """
 
@@ -35,7 +37,7 @@ from .registry import register
 from .solver import pcg
 
 LLE_CHUNK = 16_384
-"""Unknown pixels per batched LLE solve (bounds the (n, k, k) Gram stack: 16k·20·20·8 = 52 MB)."""
+"""Unknown pixels per batch of LLE weights (bounds the (n, k) temporaries)."""
 
 
 @dataclass(frozen=True)
@@ -54,36 +56,51 @@ class FlowParams:
     ku_k: int = 7
     ku_xy: float = 10.0
     ku_weight: float = 0.05
+    ku_reach: float = 1.0
+    """Known pixels farther from the unknown band than this, in feature units (the spatial
+    part alone: ku_xy · distance / side), are left out of the searches: they are farther than
+    almost every colour match, and the k-d trees get a fraction of the known pixels."""
     degree_weighted: bool = False
     """Scale the non-local flows of a pixel by its local (Laplacian) degree, so that they keep
     the same relative strength in flat and in textured windows."""
-    knn_eps: float = 0.0
-    """Approximate nearest-neighbour tolerance of the k-d tree searches (0: exact)."""
-    rtol: float = 1e-4
+    knn_eps: float = 0.5
+    """Approximate nearest-neighbour tolerance of the k-d tree searches (0: exact). Measured
+    on the 27 alphamatting images (trimap1): exact 28.32 mean L2 in 6.4 s/image, 0.5 28.47 in
+    3.3 s, 1.0 28.51 in 3.0 s."""
+    rtol: float = 1e-3
+    """Relative residual at which PCG stops (1e-4: 28.49 mean L2, no better than 1e-3)."""
     maxiter: int = 500
 
 
 DEFAULT_PARAMS = FlowParams()
 
 
-def _features(image: np.ndarray, xy: float) -> np.ndarray:
-    """(h·w, 5) float64 rows (r, g, b, xy·x/w, xy·y/h)."""
+def _features(image: np.ndarray, xy: float, pixels: np.ndarray | None = None) -> np.ndarray:
+    """(len(pixels), 5) float64 rows (r, g, b, xy·x/w, xy·y/h) of the flat ``pixels``
+    (default: all)."""
     h, w = image.shape[:2]
-    f = np.empty((h, w, 5), np.float64)
-    f[:, :, :3] = image
-    f[:, :, 3] = xy * (np.arange(1, w + 1) / w)[None, :]
-    f[:, :, 4] = xy * (np.arange(1, h + 1) / h)[:, None]
-    return f.reshape(-1, 5)
+    flat = image.reshape(-1, 3)
+    if pixels is None:
+        pixels = np.arange(h * w)
+    f = np.empty((pixels.size, 5), np.float64)
+    f[:, :3] = flat[pixels]
+    y, x = np.divmod(pixels, w)
+    np.multiply(x + 1, xy / w, out=f[:, 3])
+    np.multiply(y + 1, xy / h, out=f[:, 4])
+    return f
 
 
-def _neighbours(features: np.ndarray, query: np.ndarray, search: np.ndarray, k: int,
-                eps: float = 0.0) -> np.ndarray:
-    """Indices (len(query), k') of the k nearest ``search`` pixels of each ``query`` pixel,
-    excluding the pixel itself (k' = min(k, len(search) - 1)). ``eps`` > 0 accepts neighbours
-    up to (1 + eps) times farther than the true ones (faster k-d tree search)."""
+def _neighbours(image: np.ndarray, xy: float, query: np.ndarray, search: np.ndarray, k: int,
+                eps: float = 0.0, query_features: np.ndarray | None = None) -> np.ndarray:
+    """Flat indices (len(query), k') of the k nearest ``search`` pixels of each ``query``
+    pixel in (r, g, b, xy·x, xy·y) space, excluding the pixel itself (k' = min(k,
+    len(search) - 1)). ``eps`` > 0 accepts neighbours up to (1 + eps) times farther than the
+    true ones (faster k-d tree search)."""
     k_eff = min(k + 1, search.size)
-    tree = cKDTree(features[search], balanced_tree=False)
-    _, idx = tree.query(features[query], k_eff, eps=eps, workers=-1)
+    tree = cKDTree(_features(image, xy, search), balanced_tree=False)
+    if query_features is None:
+        query_features = _features(image, xy, query)
+    _, idx = tree.query(query_features, k_eff, eps=eps, workers=-1)
     nb = search[np.asarray(idx).reshape(query.size, k_eff)]
     self_hit = nb == query[:, None]
     # drop the self match where present, else the farthest neighbour
@@ -177,8 +194,7 @@ def build_flow_system(
 
     # colour-mixture flow: rows E = I − W over the unknown pixels, energy ‖√d · E α‖²
     if params.cm_weight > 0 and params.cm_k > 0 and n > params.cm_k + 1:
-        nb = _neighbours(_features(image, params.cm_xy), unk, np.arange(n), params.cm_k,
-                         params.knn_eps)
+        nb = _neighbours(image, params.cm_xy, unk, np.arange(n), params.cm_k, params.knn_eps)
         wts = lle_weights(colours, unk, nb, params.cm_reg)
         nb_pos = pos[nb]
         in_u = nb_pos >= 0
@@ -196,13 +212,14 @@ def build_flow_system(
 
     # intra-unknown flow: KNN-matting similarity among unknown pixels (two spatial scales)
     if params.iu_weight > 0 and params.iu_k > 0 and m > params.iu_k + 2:
-        nb1 = _neighbours(_features(image, params.iu_xy), unk, unk, params.iu_k)
-        f2 = _features(image, params.iu_xy / 100.0)
-        nb2 = _neighbours(f2, unk, unk, max(1, -(-params.iu_k // 5)))
-        nbs = np.concatenate([nb1, nb2], axis=1)
-        q = np.repeat(unk, nbs.shape[1])
-        sim = np.maximum(1.0 - np.abs(f2[q] - f2[nbs.ravel()]).sum(axis=1) / 5.0, 0.0)
-        W = sp.coo_matrix((sim, (pos[q], pos[nbs.ravel()])), shape=(m, m)).tocsr()
+        nb1 = _neighbours(image, params.iu_xy, unk, unk, params.iu_k)
+        f2 = _features(image, params.iu_xy / 100.0, unk)
+        nb2 = _neighbours(image, params.iu_xy / 100.0, unk, unk, max(1, -(-params.iu_k // 5)),
+                          query_features=f2)
+        nbs = pos[np.concatenate([nb1, nb2], axis=1)].ravel()  # positions among the unknowns
+        q = np.repeat(np.arange(m), nbs.size // m)
+        sim = np.maximum(1.0 - np.abs(f2[q] - f2[nbs]).sum(axis=1) / 5.0, 0.0)
+        W = sp.coo_matrix((sim, (q, nbs)), shape=(m, m)).tocsr()
         W = ((W + W.T) * 0.5).tocoo()
         ww = W.data * 0.5 * (deg[W.row] + deg[W.col]) * params.iu_weight
         W = sp.csr_matrix((ww, (W.row, W.col)), shape=(m, m))
@@ -224,13 +241,30 @@ def build_flow_system(
     return FlowSystem(local.tocsr(), products, b, unk, diagonal)
 
 
+def _near_unknown(trimap: np.ndarray, reach: float) -> np.ndarray:
+    """Flat mask of pixels within ``reach`` × the crop's longer side of an unknown pixel."""
+    import cv2
+
+    h, w = trimap.shape
+    not_unknown = ((trimap == 0) | (trimap == 255)).astype(np.uint8)
+    dist = cv2.distanceTransform(not_unknown, cv2.DIST_L2, 3)
+    return (dist <= reach * max(h, w)).ravel()
+
+
 def _known_to_unknown(image: np.ndarray, trimap: np.ndarray, unk: np.ndarray,
                       params: FlowParams) -> tuple[np.ndarray, np.ndarray]:
     """Per-unknown-pixel alpha estimate from K foreground + K background neighbours (LLE)."""
     tri = trimap.ravel()
-    feats = _features(image, params.ku_xy)
-    nf = _neighbours(feats, unk, np.flatnonzero(tri == 255), params.ku_k, params.knn_eps)
-    nbk = _neighbours(feats, unk, np.flatnonzero(tri == 0), params.ku_k, params.knn_eps)
+    q = _features(image, params.ku_xy, unk)
+    near = _near_unknown(trimap, params.ku_reach / params.ku_xy)
+    fg = np.flatnonzero((tri == 255) & near)
+    bg = np.flatnonzero((tri == 0) & near)
+    if fg.size <= params.ku_k:
+        fg = np.flatnonzero(tri == 255)
+    if bg.size <= params.ku_k:
+        bg = np.flatnonzero(tri == 0)
+    nf = _neighbours(image, params.ku_xy, unk, fg, params.ku_k, params.knn_eps, q)
+    nbk = _neighbours(image, params.ku_xy, unk, bg, params.ku_k, params.knn_eps, q)
     colours = image.reshape(-1, 3)
     wts = lle_weights(colours, unk, np.concatenate([nf, nbk], axis=1), params.cm_reg)
     kf = nf.shape[1]

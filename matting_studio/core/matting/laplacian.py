@@ -11,6 +11,14 @@ import numpy as np
 
 OFFSETS_Y = np.repeat(np.arange(-1, 2), 3)
 OFFSETS_X = np.tile(np.arange(-1, 2), 3)
+BAND_DY = np.repeat(np.arange(-2, 3), 5)
+BAND_DX = np.tile(np.arange(-2, 3), 5)
+PAIR_OFFSET = ((OFFSETS_Y[None, :] - OFFSETS_Y[:, None] + 2) * 5
+               + (OFFSETS_X[None, :] - OFFSETS_X[:, None] + 2))
+"""(9, 9): which of the 25 offsets (row-major, dy then dx in −2..2) leads from window pixel
+i to window pixel j."""
+_DIAG = np.arange(9)
+WINDOW_CHUNK = 8192
 
 
 def _inv3(m: np.ndarray) -> np.ndarray:
@@ -73,27 +81,38 @@ def cf_system(
     centres = np.flatnonzero(touch)
     if n == 0 or centres.size == 0:
         return scipy.sparse.csr_matrix((n, n)), np.zeros(n), unknown
-    pix = centres[:, None] + (OFFSETS_Y * w + OFFSETS_X)[None, :]  # (K, 9)
+    # L is accumulated per (unknown row pixel, offset to the column pixel): columns lie within
+    # ±2 pixels, 25 offsets, so a dense (n, 25) table replaces a COO list with K·81 duplicates.
+    # Windows go in chunks so the temporaries stay small (fresh memory costs page faults).
     flat = np.asarray(image, np.float64).reshape(-1, 3)
-    colours = flat[pix]  # (K, 9, 3)
-    mu = colours.mean(axis=1, keepdims=True)
-    c = colours - mu
-    ct = c.transpose(0, 2, 1)
-    cov = np.matmul(ct, c)
-    cov[:, [0, 1, 2], [0, 1, 2]] += epsilon
-    inv = _inv3(cov)  # (Σ + ε/9 I)^-1 / 9 == (9 Σ + ε I)^-1
-    vals = np.matmul(np.matmul(c, inv), ct)
-    vals += 1.0 / 9.0
-    np.negative(vals, out=vals)
-    vals[:, np.arange(9), np.arange(9)] += 1.0
-    rows = index[pix]  # (K, 9) unknown index or -1
-    row_b = np.broadcast_to(rows[:, :, None], vals.shape)
-    col_pix = np.broadcast_to(pix[:, None, :], vals.shape)
-    col_b = index[col_pix]
-    keep_row = row_b >= 0
-    uu = keep_row & (col_b >= 0)
-    L = scipy.sparse.coo_matrix((vals[uu], (row_b[uu], col_b[uu])), shape=(n, n)).tocsr()
-    fg = (trimap.ravel() == 255).astype(np.float64)
-    uk = keep_row & (col_b < 0)
-    b = -np.bincount(row_b[uk], weights=vals[uk] * fg[col_pix[uk]], minlength=n)
+    window = (OFFSETS_Y * w + OFFSETS_X)[None, :]
+    acc = np.zeros(n * 25)
+    for s0 in range(0, centres.size, WINDOW_CHUNK):
+        pix = centres[s0:s0 + WINDOW_CHUNK, None] + window  # (c, 9)
+        c = flat[pix]  # (c, 9, 3)
+        c -= c.mean(axis=1, keepdims=True)
+        ct = c.transpose(0, 2, 1)
+        cov = np.matmul(ct, c)
+        cov[:, [0, 1, 2], [0, 1, 2]] += epsilon
+        inv = _inv3(cov)  # (Σ + ε/9 I)^-1 / 9 == (9 Σ + ε I)^-1
+        vals = np.matmul(np.matmul(c, inv), ct)
+        vals += 1.0 / 9.0
+        np.negative(vals, out=vals)
+        vals[:, _DIAG, _DIAG] += 1.0
+        rows = index[pix]  # (c, 9) unknown index of the row pixel, or -1
+        key = rows[:, :, None] * 25 + PAIR_OFFSET[None, :, :]
+        keep = np.broadcast_to(rows[:, :, None] >= 0, key.shape)
+        acc += np.bincount(key[keep], weights=vals[keep], minlength=n * 25)
+    acc = acc.reshape(n, 25)
+    cols_pix = unknown[:, None] + (BAND_DY * w + BAND_DX)[None, :]  # (n, 25) column pixels
+    covered = acc != 0.0
+    cols_pix = np.where(covered, cols_pix, 0)
+    col_u = np.where(covered, index[cols_pix], -1)
+    in_u = col_u >= 0
+    # offsets are in row-major order, so the columns of each row come out sorted
+    indptr = np.concatenate([[0], np.cumsum(in_u.sum(axis=1))])
+    L = scipy.sparse.csr_matrix((acc[in_u], col_u[in_u], indptr), shape=(n, n))
+    fg = trimap.ravel() == 255
+    to_fg = covered & ~in_u & fg[cols_pix]
+    b = -np.where(to_fg, acc, 0.0).sum(axis=1)
     return L, b, unknown

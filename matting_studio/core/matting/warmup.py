@@ -1,9 +1,10 @@
 """Start-up warm-up: pay imports (and any JIT compilation) before the first photo arrives.
 
-The default path (``"cf"`` + blur-fusion foreground) is numpy/scipy/OpenCV only: warming it
-imports scipy's sparse solvers and runs every step once on a tiny synthetic image. Backends
-built on pymatting (``"knn"``) load its numba kernels, from the on-disk cache that pymatting
-keeps (``cache=True``), so only the very first start after installation compiles them.
+The default path (``"ifm"`` + blur-fusion foreground) is numpy/scipy/OpenCV only, with no JIT:
+warming it imports scipy's sparse and k-d tree modules and runs every step once on a tiny
+synthetic image. The ``"knn"`` backend is built on pymatting and loads its numba kernels from
+the on-disk cache that pymatting keeps (``cache=True``), so only the very first start after
+installation compiles them.
 The GUI calls :func:`warmup` from a background thread at start-up.
 """
 
