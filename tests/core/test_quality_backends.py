@@ -212,3 +212,18 @@ def test_coarse_factor_budget_floor_and_ceiling():
     assert coarse_factor(387_000, p) == pytest.approx(np.sqrt(387_000 / 40_000))
     # a 0.52 MP photo is not reduced by 2 % (detail lost for no time saved)
     assert coarse_factor(150_000, p, 520_000) == 1.0
+
+
+def test_knn_crop_with_one_kind_of_known_pixels():
+    """A tile of a wide band may hold foreground but no background: the crop solver answers
+    (pymatting's own system builder refuses such a trimap)."""
+    image, _, _ = _soft_disc(n=32)
+    trimap = np.full((32, 32), 128, np.uint8)
+    trimap[:8] = 255
+    alpha = BACKENDS["knn"](image, trimap, progress=lambda f, m: None)
+    assert alpha.shape == (32, 32) and alpha[:8].min() > 0.99  # soft constraints (λ = 100)
+    assert alpha.min() > 0.9  # only foreground anchors it
+    none_known = np.full((32, 32), 128, np.uint8)
+    guess = np.full((32, 32), 0.25)
+    np.testing.assert_allclose(
+        BACKENDS["knn"](image, none_known, progress=lambda f, m: None, x0=guess), 0.25)
