@@ -15,6 +15,7 @@ from . import knn as _knn  # noqa: F401  (registers "knn")
 from .registry import (
     BACKENDS,
     DEFAULT_BACKEND,
+    MIN_PIXELS,
     TILE_PARAMS,
     UNKNOWN_BUDGETS,
     backend_names,
@@ -31,8 +32,11 @@ register_lazy("ifm", "information-flow matting (Aksoy et al.): closed-form + col
               "+ intra-unknown flows, PCG", ".ifm", "solve_ifm")
 # full-size budget per backend (cf: ScaleParams default, 80k). ifm on GT01 upscaled to 4 MP
 # (387k unknowns), SAD on the band vs naive full closed-form 9.52: 20k 10.0, 40k 9.52
-# (the 0.5 MP floor of ScaleParams.min_pixels makes it ~48k there)
+# (the 0.5 MP floor below makes it ~48k there)
 UNKNOWN_BUDGETS["ifm"] = 40_000
+# ...but ifm never reduces a photo below 0.5 MP: on the ~0.5 MP alphamatting photos the
+# reduction alone cost trimap1 mean L2 28.3 -> 30.0 (GT16's fur 115 -> 149)
+MIN_PIXELS["ifm"] = 500_000
 # ifm's non-local flows lose accuracy at 128 px tile seams: trimap1 mean L2 over the 27
 # alphamatting images 33.62 with 128 px tiles, 31.71 with 1024 px (margin 24), same time
 TILE_PARAMS["ifm"] = TileParams(tile=1024, margin=24)

@@ -30,8 +30,9 @@ class ScaleParams:
 
     max_unknown: int = 80_000
     """Unknown pixels solved at full size; beyond it the band is solved at a reduced size."""
-    min_pixels: int = 500_000
-    """...but never on an image reduced below this many pixels: below about half a megapixel
+    min_pixels: int = 0
+    """...but never on an image reduced below this many pixels (0: no floor; ``ifm`` gets
+    0.5 MP through ``registry.MIN_PIXELS``): below about half a megapixel
     the reduced image no longer holds the hair and fur that matting is about (measured on the
     alphamatting set, ~0.5 MP each: ifm trimap1 mean L2 28.3 at full size, 30.0 when reduced to
     a 40k-unknown budget; GT16's fur 115 → 149)."""
@@ -52,8 +53,8 @@ def coarse_factor(n_unknown: int, params: ScaleParams, n_pixels: int | None = No
     if n_unknown <= params.max_unknown:
         return 1.0
     factor = float(np.sqrt(n_unknown / params.max_unknown))
-    if n_pixels is not None:
-        factor = min(factor, float(np.sqrt(max(n_pixels / max(params.min_pixels, 1), 1.0))))
+    if n_pixels is not None and params.min_pixels > 0:
+        factor = min(factor, float(np.sqrt(max(n_pixels / params.min_pixels, 1.0))))
         if factor < MIN_REDUCTION:
             factor = 1.0
         factor = max(factor, float(np.sqrt(n_unknown / params.hard_max_unknown)))

@@ -77,6 +77,12 @@ TILE_PARAMS: dict = {}
 reach far (ifm's non-local flows) lose accuracy at tile seams and get bigger tiles."""
 
 
+MIN_PIXELS: dict[str, int] = {}
+"""Per-backend :attr:`~.multiscale.ScaleParams.min_pixels` (default 0: reduce as the budget
+says). ``cf`` keeps no floor: a full-size closed-form solve of a wide band means tiles that
+grow to find known pixels and crops too big for its direct solver."""
+
+
 def register_lazy(name: str, description: str, module: str, attr: str) -> None:
     """Register ``module.attr`` (a backend) under ``name`` without importing it yet."""
     BACKENDS[name] = LazyBackend(name, module, attr)  # type: ignore[assignment]
@@ -167,7 +173,8 @@ def solve_alpha(
     if scale is None:
         scale = ScaleParams()
         scale = ScaleParams(max_unknown=UNKNOWN_BUDGETS.get(backend, scale.max_unknown),
-                            tiles=TILE_PARAMS.get(backend, scale.tiles))
+                            tiles=TILE_PARAMS.get(backend, scale.tiles),
+                            min_pixels=MIN_PIXELS.get(backend, scale.min_pixels))
     alpha = solve_multiscale(img, tri, BACKENDS[backend], params=scale,
                              progress=progress, cancel=cancel, x0=x0)
     alpha = np.clip(np.asarray(alpha, np.float32)[:h, :w], 0.0, 1.0)
