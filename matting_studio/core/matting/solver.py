@@ -34,8 +34,9 @@ def pcg(
 ) -> np.ndarray:
     """Solve ``A x = b`` (A symmetric positive definite) to ``||r|| < rtol ||b||``.
 
-    Unlike pymatting's ``cg`` it returns the best iterate instead of raising when
-    ``maxiter`` runs out, reports progress as the log-residual drop, and checks ``cancel``
+    Unlike pymatting's ``cg`` it returns the last iterate instead of raising when
+    ``maxiter`` runs out or the iteration breaks down (a zero or non-finite ``rᵀz`` or
+    ``pᵀAp``, e.g. from an incomplete factorisation that is not positive definite), reports progress as the log-residual drop, and checks ``cancel``
     every iteration.
     """
     M = precondition or (lambda v: v)
@@ -57,8 +58,13 @@ def pcg(
     for it in range(maxiter):
         if cancel is not None:
             cancel.check()
+        if not (rz > 0.0 and math.isfinite(rz)):
+            break  # breakdown (a preconditioner that is not positive definite here): keep x
         Ap = A.dot(p)
-        step = rz / _dot(p, Ap)
+        pap = _dot(p, Ap)
+        if not (pap > 0.0 and math.isfinite(pap)):
+            break
+        step = rz / pap
         np.multiply(p, step, out=tmp)
         x += tmp
         np.multiply(Ap, step, out=tmp)
@@ -70,6 +76,8 @@ def pcg(
             progress(min((start - math.log(max(norm_r, 1e-300))) / span, 0.99), message)
         z = M(r)
         rz_new = _dot(r, z)
+        if not (rz_new > 0.0 and math.isfinite(rz_new)):
+            break
         p *= rz_new / rz
         p += z
         rz = rz_new
