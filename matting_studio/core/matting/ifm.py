@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
@@ -75,13 +76,10 @@ class FlowParams:
 DEFAULT_PARAMS = FlowParams()
 
 
-def _features(image: np.ndarray, xy: float, pixels: np.ndarray | None = None) -> np.ndarray:
-    """(len(pixels), 5) float64 rows (r, g, b, xy·x/w, xy·y/h) of the flat ``pixels``
-    (default: all)."""
+def _features(image: np.ndarray, xy: float, pixels: np.ndarray) -> np.ndarray:
+    """(len(pixels), 5) float64 rows (r, g, b, xy·x/w, xy·y/h) of the flat ``pixels``."""
     h, w = image.shape[:2]
     flat = image.reshape(-1, 3)
-    if pixels is None:
-        pixels = np.arange(h * w)
     f = np.empty((pixels.size, 5), np.float64)
     f[:, :3] = flat[pixels]
     y, x = np.divmod(pixels, w)
@@ -162,11 +160,6 @@ class FlowSystem:
             y += et @ (d * (e @ x))
         return y
 
-    @property
-    def shape(self) -> tuple[int, int]:
-        n = self.unknown.size
-        return n, n
-
 
 def build_flow_system(
     image: np.ndarray, trimap: np.ndarray, params: FlowParams = DEFAULT_PARAMS,
@@ -243,8 +236,6 @@ def build_flow_system(
 
 def _near_unknown(trimap: np.ndarray, reach: float) -> np.ndarray:
     """Flat mask of pixels within ``reach`` × the crop's longer side of an unknown pixel."""
-    import cv2
-
     h, w = trimap.shape
     not_unknown = ((trimap == 0) | (trimap == 255)).astype(np.uint8)
     dist = cv2.distanceTransform(not_unknown, cv2.DIST_L2, 3)

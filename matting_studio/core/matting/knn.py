@@ -8,7 +8,6 @@ from ..progress import CancelToken, ProgressFn
 from .registry import register
 from .solver import pcg
 
-
 LAMBDA = 100.0
 """Weight of the known pixels' values (pymatting's ``make_linear_system`` default)."""
 

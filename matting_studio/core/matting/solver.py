@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -36,8 +36,8 @@ def pcg(
 
     Unlike pymatting's ``cg`` it returns the last iterate instead of raising when
     ``maxiter`` runs out or the iteration breaks down (a zero or non-finite ``rᵀz`` or
-    ``pᵀAp``, e.g. from an incomplete factorisation that is not positive definite), reports progress as the log-residual drop, and checks ``cancel``
-    every iteration.
+    ``pᵀAp``, e.g. from an incomplete factorisation that is not positive definite), reports
+    progress as the log-residual drop, and checks ``cancel`` every iteration.
     """
     M = precondition or (lambda v: v)
     x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=b.dtype, copy=True)
@@ -75,9 +75,7 @@ def pcg(
         if it % 10 == 0:
             progress(min((start - math.log(max(norm_r, 1e-300))) / span, 0.99), message)
         z = M(r)
-        rz_new = _dot(r, z)
-        if not (rz_new > 0.0 and math.isfinite(rz_new)):
-            break
+        rz_new = _dot(r, z)  # a breakdown here stops the next iteration before x changes
         p *= rz_new / rz
         p += z
         rz = rz_new
