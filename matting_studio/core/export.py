@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cpu import usable_cores
 from .errors import ExportError
 from .image_io import write_atomic
 
@@ -79,11 +80,7 @@ def adler32_combine(adler1: int, adler2: int, len2: int) -> int:
 
 
 def _threads(strips: int) -> int:
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_THREADS, strips))
+    return max(1, min(usable_cores(), MAX_THREADS, strips))
 
 
 def encode_png_rows(rows_of: Callable[[int, int], np.ndarray], height: int, width: int,

@@ -10,11 +10,10 @@ pymatting's multilevel estimator stays available as ``method="ml"`` for small im
 
 from __future__ import annotations
 
-import os
-
 import cv2
 import numpy as np
 
+from .cpu import usable_cores
 from .progress import CancelToken, ProgressFn, no_progress
 
 EDGE_MARGIN = 8
@@ -179,11 +178,7 @@ TILE_THREADS = 4
 
 def _run_tiles(fn, cells: list, progress: ProgressFn) -> None:
     """``fn(cell)`` for every cell, in worker threads; progress and errors on the caller's thread."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    threads = max(1, min(cores, TILE_THREADS, len(cells)))
+    threads = max(1, min(usable_cores(), TILE_THREADS, len(cells)))
     if threads == 1:
         for i, cell in enumerate(cells):
             fn(cell)

@@ -29,7 +29,7 @@ def test_threads_give_the_same_colours(monkeypatch):
     monkeypatch.setattr(fgmod, "TILE_THREADS", 1)
     one = estimate_foreground(image, alpha)
     monkeypatch.setattr(fgmod, "TILE_THREADS", 4)
-    monkeypatch.setattr(fgmod.os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(fgmod, "usable_cores", lambda: 4)
     many = estimate_foreground(image, alpha)
     np.testing.assert_array_equal(one, many)
     np.testing.assert_array_equal(many[alpha >= 1.0], image[alpha >= 1.0])
@@ -53,7 +53,7 @@ def test_progress_on_the_callers_thread_and_cancel(monkeypatch):
     image, alpha = _scene()
     monkeypatch.setattr(fgmod, "TILE", 16)
     monkeypatch.setattr(fgmod, "TILE_THREADS", 2)
-    monkeypatch.setattr(fgmod.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setattr(fgmod, "usable_cores", lambda: 2)
     seen = []
     estimate_foreground(image, alpha,
                         progress=lambda f, _s: seen.append((f, threading.current_thread())))
