@@ -149,13 +149,10 @@ def preview_alpha(request: MattingRequest, cancel: CancelToken | None = None
         return cap_alpha(alpha, request.source_alpha), region.bounds
     if h * w <= FIRST_PREVIEW_PIXELS:
         return None
-    f = (FIRST_PREVIEW_PIXELS / (h * w)) ** 0.5
-    size = (max(3, round(w * f)), max(3, round(h * f)))
+    size = preview_size((h, w), FIRST_PREVIEW_PIXELS)
     small = solve_alpha(downscale_image(request.rgb, size), downscale_trimap(trimap, size),
                         request.backend, cancel=cancel)
-    alpha = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-    alpha[trimap == 255] = 1.0
-    alpha[trimap == 0] = 0.0
+    alpha = enlarge_alpha(small, trimap)
     return cap_alpha(alpha, request.source_alpha), None
 
 
@@ -513,6 +510,16 @@ def preview_size(shape: tuple[int, int], pixels: int) -> tuple[int, int]:
     return max(3, round(w * f)), max(3, round(h * f))
 
 
+def enlarge_alpha(small: np.ndarray, trimap: np.ndarray) -> np.ndarray:
+    """A preview-size alpha brought to ``trimap``'s size (bilinear), known pixels set to the
+    trimap's value."""
+    h, w = trimap.shape
+    alpha = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    np.putmask(alpha, trimap == 255, np.float32(1.0))
+    np.putmask(alpha, trimap == 0, np.float32(0.0))
+    return alpha
+
+
 def first_matte(doc: Document, small_mask: np.ndarray, cancel: CancelToken | None = None,
                 pixels: int | None = None, backend: str | None = None
                 ) -> MattingResult | None:
@@ -541,10 +548,8 @@ def first_matte(doc: Document, small_mask: np.ndarray, cancel: CancelToken | Non
     if cancel is not None:
         cancel.check()
     alpha = solve_alpha(small.rgb, trimap, backend, cancel=cancel)
-    alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
     big_trimap = cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST)
-    np.putmask(alpha, big_trimap == 255, np.float32(1.0))  # known pixels keep their value
-    np.putmask(alpha, big_trimap == 0, np.float32(0.0))
+    alpha = enlarge_alpha(alpha, big_trimap)
     return MattingResult(trimap=_frozen(big_trimap), alpha=cap_alpha(alpha, image.source_alpha),
                          foreground=None, revision=doc.revision, preview=True)
 
