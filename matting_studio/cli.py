@@ -234,6 +234,7 @@ def cutout_main(argv: Sequence[str]) -> int:
                 raise ExportError(f"cannot create the folder {display_name(out.parent)}: "
                                   f"{e.strerror or e}") from None
 
+    from .core.matting import load_backend
     from .core.pipeline import PipelineSettings, export_result, run_cutout
     from .core.segmentation import get_model
     from .core.trimap import TrimapParams, normalize_trimap
@@ -243,6 +244,10 @@ def cutout_main(argv: Sequence[str]) -> int:
         backend=args.matting, model_path=args.model, preset=args.preset,
         trimap_preset=args.trimap_preset,
     )
+    try:  # import the matting method now, while the loader thread decodes the photo
+        load_backend(settings.backend)
+    except MattingStudioError:
+        log.debug("matting method %s not loaded up front", settings.backend, exc_info=True)
     if not args.trimap:
         try:  # load the model once, up front, so a bad --model fails before any work
             get_model(settings.model_path, settings.preset)

@@ -201,10 +201,13 @@ def test_ifm_needs_no_jit():
 def test_coarse_factor_budget_floor_and_ceiling():
     from matting_studio.core.matting.multiscale import ScaleParams, coarse_factor
 
-    p = ScaleParams(max_unknown=40_000, min_pixels=500_000, hard_max_unknown=400_000)
+    p = ScaleParams(max_unknown=40_000, min_pixels=500_000, hard_max_unknown=400_000,
+                    floor_max_pixels=1_500_000)
     assert coarse_factor(30_000, p, 4_000_000) == 1.0  # within budget
-    # a 4 MP image with 387k unknowns: the budget asks for 3.1x, the 0.5 MP floor allows 2.83x
-    assert coarse_factor(387_000, p, 4_000_000) == pytest.approx(np.sqrt(8.0))
+    # a 1.2 MP image with 120k unknowns: the budget asks for 1.73x, the 0.5 MP floor allows 1.55x
+    assert coarse_factor(120_000, p, 1_200_000) == pytest.approx(np.sqrt(1_200_000 / 500_000))
+    # a camera-size photo goes to the budget, floor or not
+    assert coarse_factor(387_000, p, 4_000_000) == pytest.approx(np.sqrt(387_000 / 40_000))
     # a 0.5 MP image is solved at full size...
     assert coarse_factor(150_000, p, 480_000) == 1.0
     # ...unless its unknown region is beyond the hard ceiling

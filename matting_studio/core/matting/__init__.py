@@ -19,6 +19,7 @@ from .registry import (
     TILE_PARAMS,
     UNKNOWN_BUDGETS,
     backend_names,
+    load_backend,
     preload,
     register,
     register_lazy,
@@ -27,19 +28,19 @@ from .registry import (
 from .tiling import TileParams
 from .warmup import warmup
 
-# imported on first use: scipy.spatial (its k-d tree) costs a few hundred ms of start-up
+# imported on first use (scipy.sparse and the k-d tree: ~0.2 s of start-up)
 register_lazy("ifm", "information-flow matting (Aksoy et al.): closed-form + colour-mixture "
               "+ intra-unknown flows, PCG", ".ifm", "solve_ifm")
 # full-size budget per backend (cf: ScaleParams default, 80k). ifm on GT01 upscaled to 4 MP
-# (387k unknowns), SAD on the band vs naive full closed-form 9.52: 20k 10.0, 40k 9.52
-# (the 0.5 MP floor below makes it ~48k there)
-UNKNOWN_BUDGETS["ifm"] = 40_000
-# ...but ifm never reduces a photo below 0.5 MP: on the ~0.5 MP alphamatting photos the
-# reduction alone cost trimap1 mean L2 28.3 -> 30.0 (GT16's fur 115 -> 149)
+# (387k unknowns), SAD on the band vs naive full closed-form 9.52, ifm solve time:
+# 21k 9.87, 26k 9.44 (0.6 s), 33k 9.41 (0.7 s), 48k 9.25 (2 s before this budget applied there)
+UNKNOWN_BUDGETS["ifm"] = 26_000
+# ...but ifm never reduces a photo of up to 1.5 MP below 0.5 MP: on the ~0.5 MP alphamatting
+# photos the reduction alone cost trimap1 mean L2 28.3 -> 30.0 (GT16's fur 115 -> 149)
 MIN_PIXELS["ifm"] = 500_000
 # ifm's non-local flows lose accuracy at 128 px tile seams: trimap1 mean L2 over the 27
 # alphamatting images 33.62 with 128 px tiles, 31.71 with 1024 px (margin 24), same time
 TILE_PARAMS["ifm"] = TileParams(tile=1024, margin=24)
 
-__all__ = ["BACKENDS", "DEFAULT_BACKEND", "backend_names", "preload", "register", "solve_alpha",
-           "warmup"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "backend_names", "load_backend", "preload", "register",
+           "solve_alpha", "warmup"]

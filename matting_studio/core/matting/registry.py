@@ -89,11 +89,23 @@ def register_lazy(name: str, description: str, module: str, attr: str) -> None:
     DESCRIPTIONS[name] = description
 
 
+def load_backend(name: str) -> None:
+    """Import a lazily registered backend now, on this thread (nothing for a loaded one).
+
+    The CLI does this while its loader thread decodes the photo: the k-d tree import
+    (~0.3 s) then costs no wall time. Raises :class:`MattingError` if it cannot be imported.
+    """
+    fn = BACKENDS.get(name)
+    if isinstance(fn, LazyBackend):
+        fn.load()
+
+
 def preload(name: str) -> threading.Thread | None:  # noqa: F821
     """Import a lazily registered backend in a background thread (None if nothing to do).
 
-    For idle time (the GUI at start-up, while the user picks a photo). Not worth it in the
-    CLI: measured at 24 MP, the import competes with decoding for the GIL and both got slower.
+    For idle time (the GUI at start-up, while the user picks a photo). The CLI uses
+    :func:`load_backend` on its main thread instead: measured at 24 MP, a third thread's import
+    competed with decoding for the GIL and both got slower.
     Failures are left for the real call to report.
     """
     import threading
@@ -148,17 +160,15 @@ def solve_alpha(
     if image.ndim != 3 or image.shape[2] != 3 or trimap.shape != image.shape[:2]:
         raise MattingError(f"image {image.shape} and trimap {trimap.shape} do not match")
     trimap = np.asarray(trimap, np.uint8)
-    known_alpha = (trimap == 255).astype(np.float32)
-    unknown = (trimap != 0) & (trimap != 255)
-    if not unknown.any():
+    fg, bg = trimap == 255, trimap == 0
+    unknown = ~(fg | bg)
+    if not unknown.any() or not fg.any():
+        # nothing to solve, or nothing says "foreground": the unknown band is background
         progress(1.0, "matting")
-        return known_alpha
-    if not (trimap == 255).any():
+        return fg.astype(np.float32)
+    if not bg.any():
         progress(1.0, "matting")
-        return known_alpha  # nothing says "foreground": the unknown band is background
-    if not (trimap == 0).any():
-        progress(1.0, "matting")
-        return np.where(unknown, 1.0, known_alpha).astype(np.float32)
+        return (~bg).astype(np.float32)
     from .multiscale import ScaleParams, solve_multiscale
 
     h, w = trimap.shape
@@ -177,6 +187,11 @@ def solve_alpha(
                             min_pixels=MIN_PIXELS.get(backend, scale.min_pixels))
     alpha = solve_multiscale(img, tri, BACKENDS[backend], params=scale,
                              progress=progress, cancel=cancel, x0=x0)
-    alpha = np.clip(np.asarray(alpha, np.float32)[:h, :w], 0.0, 1.0)
-    alpha[~unknown] = known_alpha[~unknown]
+    alpha = np.asarray(alpha, np.float32)
+    if pad_y or pad_x:
+        alpha = np.ascontiguousarray(alpha[:h, :w])
+    np.clip(alpha, 0.0, 1.0, out=alpha)
+    # known pixels keep their trimap value exactly (masked writes: no index arrays at 24 MP)
+    np.copyto(alpha, np.float32(1.0), where=fg)
+    np.copyto(alpha, np.float32(0.0), where=bg)
     return alpha
