@@ -10,7 +10,6 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, replace
-from importlib import metadata
 from pathlib import Path
 
 import cv2
@@ -63,6 +62,7 @@ def default_model_path() -> Path:
     Found through the package's installed-file list; its ``rembg`` module is never imported.
     """
     import sys
+    from importlib import metadata  # here, not at the top: 60 ms the CLI with --trimap skips
 
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:  # PyInstaller one-folder build

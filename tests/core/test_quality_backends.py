@@ -198,6 +198,30 @@ def test_ifm_needs_no_jit():
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
+def test_ifm_loads_the_kd_tree_without_scipy_spatial():
+    """The k-d tree comes from its own extension module (scipy.spatial's package import costs
+    ~0.2 s of CLI start-up); it is scipy's own class, and a later ``import scipy.spatial``
+    shares it and gives the same neighbours."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\n"
+            "from matting_studio.core.matting import solve_alpha\n"
+            "import matting_studio.core.matting.ifm as ifm\n"
+            "img = np.random.default_rng(0).random((40, 40, 3))\n"
+            "tri = np.zeros((40, 40), np.uint8); tri[10:30, 10:30] = 128; tri[15:25, 15:25] = 255\n"
+            "a = solve_alpha(img, tri, 'ifm')\n"
+            "print('scipy.spatial' in sys.modules)\n"
+            "import scipy.spatial\n"
+            "print(scipy.spatial.cKDTree is ifm.cKDTree)\n"
+            "pts = np.random.default_rng(1).random((500, 5))\n"
+            "d1, i1 = ifm.cKDTree(pts).query(pts[:50], 4)\n"
+            "d2, i2 = scipy.spatial.KDTree(pts).query(pts[:50], 4)\n"
+            "print(bool((i1 == i2).all()))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "True"], out.stdout + out.stderr
+
+
 def test_coarse_factor_budget_floor_and_ceiling():
     from matting_studio.core.matting.multiscale import ScaleParams, coarse_factor
 
