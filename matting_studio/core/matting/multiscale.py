@@ -11,9 +11,8 @@ strips of :data:`STRIP` rows, so memory stays a few bytes per pixel beyond the i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
