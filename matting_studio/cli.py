@@ -400,5 +400,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def _exit_now(code: int) -> None:
+    """End a finished ``cutout`` run without the interpreter's teardown.
+
+    Every output is written, fsynced and closed by then, and the worker pools are shut down;
+    what a normal exit still does is finalise every module and free objects one by one:
+    0.1–0.15 s, up to 8 % of a 4 MP cut-out. Streams and log handlers are flushed first.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said on it
+            pass
+    logging.shutdown()
+    os._exit(code)
+
+
+def run() -> None:
+    """The ``matting-studio`` command (console script, ``python -m matting_studio``, the
+    frozen app). :func:`main` is the same without exiting, for tests and embedding."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if argv[:1] == ["cutout"]:
+        _exit_now(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -1,8 +1,6 @@
 """Entry point of the frozen (PyInstaller) application: same as the ``matting-studio`` command."""
 
-import sys
-
-from matting_studio.cli import main
+from matting_studio.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -122,7 +122,7 @@ def test_wheel_contents(dists):
     assert not missing, f"not in the wheel (add the package to pyproject.toml): {missing}"
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert f"\nVersion: {version}\n" in meta
-    assert "matting-studio = matting_studio.cli:main" in entry_points
+    assert "matting-studio = matting_studio.cli:run" in entry_points
     assert not any(n.startswith(("tests/", "packaging/")) for n in names)
 
 
