@@ -81,7 +81,9 @@ def main(argv=None) -> int:
                     else:
                         row += ["—", "—", f"{sad_ours:.2f}", "—"]
                     rows.append(row)
-                    print(" | ".join(row), file=sys.stderr, flush=True)
+                    print(" | ".join(row) + "   (ours: "
+                          + ", ".join(f"{r.seconds:.2f}" for r in runs) + " s)",
+                          file=sys.stderr, flush=True)
     print(f"\nours = matting-studio cutout --matting M (whole process, median of {args.repeat}); "
           f"naive = pymatting estimate_alpha_cf (whole process, one run); {os.cpu_count()} CPUs\n")
     print(fmt_table(header, rows))
