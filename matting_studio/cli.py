@@ -210,8 +210,9 @@ def _keep_freed_memory() -> None:
     A cut-out allocates and frees many arrays of a few MB; by default each is a fresh ``mmap``
     whose pages fault in one by one (about 8 µs each on our CI VMs). Kept in the heap, the
     next array reuses pages that are already there: at 4 MP, 58k → 45k page faults and
-    ~0.15 s less. The process is short-lived, so holding its peak until exit costs nothing.
-    Other C libraries: nothing is done.
+    ~0.15 s less. The ``cutout`` process is short-lived, so holding its peak until exit costs
+    nothing; it is a setting of the whole process, so only :func:`run` (which owns it) makes
+    it, not :func:`main` (tests, embedding). Other C libraries: nothing is done.
     """
     if not sys.platform.startswith("linux"):
         return
@@ -227,7 +228,6 @@ def _keep_freed_memory() -> None:
 
 
 def cutout_main(argv: Sequence[str]) -> int:
-    _keep_freed_memory()
     early = _early_args(argv)
     prefetch = None
     if early is not None and os.path.isfile(early.inputs[0]):
@@ -420,8 +420,11 @@ def run() -> None:
     """The ``matting-studio`` command (console script, ``python -m matting_studio``, the
     frozen app). :func:`main` is the same without exiting, for tests and embedding."""
     argv = sys.argv[1:]
+    cutout = argv[:1] == ["cutout"]
+    if cutout:
+        _keep_freed_memory()
     code = main(argv)
-    if argv[:1] == ["cutout"]:
+    if cutout:
         _exit_now(code)
     sys.exit(code)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .cpu import usable_cores
 from .errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ def intra_op_threads() -> int:
     """CPU threads of one model run: half the cores, because :func:`~.auto_trimap.model_answers`
     runs the image and its mirror image side by side (on 2 cores, under load, that beat one
     run after the other on both cores)."""
-    return max(1, (os.cpu_count() or 2) // 2)
+    return max(1, usable_cores() // 2)
 
 
 class SegmentationModel:

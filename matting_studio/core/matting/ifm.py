@@ -245,10 +245,14 @@ def build_flow_system(
     has_ku = (params.ku_k > 0 and params.ku_weight > 0 and is_fg.sum() > params.ku_k
               and (tri == 0).sum() > params.ku_k)
 
+    # both non-local searches keep to pixels near the band: one distance map serves them
+    dist = _distance_to_unknown(trimap) if params.cm_reach > 0 or has_ku else None
+    side = max(h, w)
+
     def colour_mixture():
         search = np.arange(n)
         if params.cm_reach > 0:
-            near = np.flatnonzero(_near_unknown(trimap, params.cm_reach))
+            near = np.flatnonzero(dist <= params.cm_reach * side)
             if near.size > params.cm_k + 1:
                 search = near
         nb = _neighbours(image, params.cm_xy, unk, search, params.cm_k, params.knn_eps)
@@ -269,7 +273,8 @@ def build_flow_system(
         if has_cm:
             jobs["cm"] = pool.submit(colour_mixture)
         if has_ku:
-            jobs["ku"] = pool.submit(_known_to_unknown, image, trimap, unk, params)
+            near = dist <= params.ku_reach / params.ku_xy * side
+            jobs["ku"] = pool.submit(_known_to_unknown, image, trimap, unk, near, params)
         if has_iu:
             jobs["iu"] = pool.submit(intra_unknown)
         L_UU, b, _ = jobs["local"].result()
@@ -328,20 +333,18 @@ def _pool():
     return ThreadPoolExecutor(max(1, min(2, usable_cores())), thread_name_prefix="ifm")
 
 
-def _near_unknown(trimap: np.ndarray, reach: float) -> np.ndarray:
-    """Flat mask of pixels within ``reach`` × the crop's longer side of an unknown pixel."""
-    h, w = trimap.shape
+def _distance_to_unknown(trimap: np.ndarray) -> np.ndarray:
+    """Flat float32 distance (pixels) from every pixel to the nearest unknown one."""
     not_unknown = ((trimap == 0) | (trimap == 255)).astype(np.uint8)
-    dist = cv2.distanceTransform(not_unknown, cv2.DIST_L2, 3)
-    return (dist <= reach * max(h, w)).ravel()
+    return cv2.distanceTransform(not_unknown, cv2.DIST_L2, 3).ravel()
 
 
 def _known_to_unknown(image: np.ndarray, trimap: np.ndarray, unk: np.ndarray,
-                      params: FlowParams) -> tuple[np.ndarray, np.ndarray]:
-    """Per-unknown-pixel alpha estimate from K foreground + K background neighbours (LLE)."""
+                      near: np.ndarray, params: FlowParams) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unknown-pixel alpha estimate from K foreground + K background neighbours (LLE),
+    searched among the known pixels flagged in ``near`` (flat mask; all if too few)."""
     tri = trimap.ravel()
     q = _features(image, params.ku_xy, unk)
-    near = _near_unknown(trimap, params.ku_reach / params.ku_xy)
     fg = np.flatnonzero((tri == 255) & near)
     bg = np.flatnonzero((tri == 0) & near)
     if fg.size <= params.ku_k:
