@@ -1,7 +1,7 @@
 """Encode cut-outs as PNG (straight alpha, 8 or 16 bit, ICC and EXIF kept) and write them atomically.
 
-The PNG writer is our own (numpy Up filter + zlib, strips deflated in parallel threads): at 4 MP
-it writes a cut-out several times faster than ``cv2.imencode`` and a few % smaller.
+The PNG writer is our own (numpy Up filter + ISA-L deflate, or zlib without it, strips deflated in
+parallel threads): at 4 MP it writes a cut-out several times faster than ``cv2.imencode``.
 """
 
 from __future__ import annotations
@@ -35,11 +35,27 @@ def _metadata_chunks(icc: bytes | None = None, exif: bytes | None = None) -> byt
     return extra
 
 
+try:  # ISA-L's deflate: the same format, about three times faster than zlib's
+    from isal import isal_zlib as _deflate
+except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
+    _deflate = None
+
 PNG_COMPRESSION = 1
-"""zlib level: 1 writes a 24 MP cut-out about twice as fast as 3, for files a few % larger."""
+"""zlib level (the fallback): 1 writes a 24 MP cut-out about twice as fast as 3, for files a
+few % larger."""
 PNG_STRATEGY = zlib.Z_RLE
 """With the Up filter, run-length matches alone give files ~7 % smaller than libpng's adaptive
-filters at level 1 (4.15 vs 4.44 MB for a 4 MP photo cut-out), and deflate them faster."""
+filters at zlib level 1 (4.15 vs 4.44 MB for a 4 MP photo cut-out), and deflate them faster."""
+ISAL_LEVEL = 2
+"""ISA-L level (0–3). A 4 MP cut-out (GT01): zlib 1 + RLE 150 ms, 290 CPU-ms, 4.71 MB; ISA-L 2
+49 ms, 86 CPU-ms, 4.84 MB (level 1 is no faster and larger, 3 twice as slow)."""
+
+
+def _compressor():
+    """A raw-deflate compressor for one strip (window 32 KiB: a PNG decoder's limit)."""
+    if _deflate is not None:
+        return _deflate.compressobj(ISAL_LEVEL, _deflate.DEFLATED, -15)
+    return zlib.compressobj(PNG_COMPRESSION, zlib.DEFLATED, -15, 9, PNG_STRATEGY)
 STRIP = 256
 """Rows converted and deflated at a time: no full-size float temporary is made, and strips are
 compressed in parallel threads (zlib and numpy release the GIL)."""
@@ -118,12 +134,13 @@ def encode_png_rows(rows_of: Callable[[int, int], np.ndarray], height: int, widt
             np.subtract(src[1:], src[:-1], out=raw[1:, 1:])
         else:
             np.subtract(src[1:], src[:-1], out=raw[:, 1:])
-        comp = zlib.compressobj(PNG_COMPRESSION, zlib.DEFLATED, -15, 9, PNG_STRATEGY)
+        comp = _compressor()
         last = y1 == height
-        data = comp.compress(raw) + comp.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+        lib = _deflate or zlib
+        data = comp.compress(raw) + comp.flush(lib.Z_FINISH if last else lib.Z_SYNC_FLUSH)
         if y0 == 0:
             data = _ZLIB_HEADER + data
-        return data, zlib.adler32(raw), raw.size, zlib.crc32(data, _IDAT_CRC)
+        return data, lib.adler32(raw), raw.size, zlib.crc32(data, _IDAT_CRC)
 
     threads = _threads(len(starts))
     if threads == 1:

@@ -33,10 +33,15 @@ def _stream(png: bytes) -> bytes:
     return b"".join(d for k, d in _chunks(png) if k == b"IDAT")
 
 
+@pytest.mark.parametrize("deflate", ["isal", "zlib"])
 @pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("bits", [8, 16])
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])
-def test_round_trip_over_several_strips(monkeypatch, threads, bits, channels):
+def test_round_trip_over_several_strips(monkeypatch, threads, bits, channels, deflate):
+    if deflate == "zlib":  # the fallback where ISA-L is not installed
+        monkeypatch.setattr(export, "_deflate", None)
+    else:
+        assert export._deflate is not None, "isal is a dependency"
     monkeypatch.setattr(export, "STRIP", 16)
     monkeypatch.setattr(export, "MAX_THREADS", threads)
     rng = np.random.default_rng(channels * bits)

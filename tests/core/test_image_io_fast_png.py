@@ -118,3 +118,11 @@ def test_animated_png_keeps_pillows_path(monkeypatch):
     assert not image_io._png_chunks_ok(data)
     fast, slow = _both(data, monkeypatch)
     _same(fast, slow)
+
+
+@pytest.mark.parametrize("size", [0, 1, 5119, 5120, 5121, 8192, 3 * 5120 + 7])
+def test_piecewise_crc_equals_zlib(size):
+    import zlib
+
+    data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes()
+    assert image_io._crc32_holding_gil(memoryview(data)) == zlib.crc32(data)

@@ -254,3 +254,45 @@ def test_knn_crop_with_one_kind_of_known_pixels():
     guess = np.full((32, 32), 0.25)
     np.testing.assert_allclose(
         BACKENDS["knn"](image, none_known, progress=lambda f, m: None, x0=guess), 0.25)
+
+
+def test_flow_system_terms_sum_to_one_symmetric_matrix():
+    """The system kept as separate terms (no merged matrix): its product, its diagonal (the
+    Jacobi preconditioner) and the two-thread product all agree with the dense sum."""
+    from matting_studio.core.matting.ifm import SplitProduct, _pool, build_flow_system
+
+    image, trimap, _ = _soft_disc()
+    system = build_flow_system(image, trimap)
+    assert system.products and system.similarity is not None
+    m = system.unknown.size
+    dense = system.local.toarray() + np.diag(system.extra_diagonal)
+    for e, et, d in system.products:
+        np.testing.assert_array_equal(et.toarray(), e.toarray().T)
+        dense += e.toarray().T @ np.diag(d) @ e.toarray()
+    w, wt = system.similarity
+    np.testing.assert_array_equal(wt.toarray(), w.toarray().T)
+    dense -= w.toarray() + wt.toarray()
+    np.testing.assert_allclose(dense, dense.T, atol=1e-12)
+    assert np.linalg.eigvalsh(dense).min() > 0  # positive definite: CG applies
+    np.testing.assert_allclose(system.diagonal, np.diag(dense), rtol=1e-12)
+    x = np.random.default_rng(1).random(m)
+    np.testing.assert_allclose(system.dot(x), dense @ x, rtol=1e-10, atol=1e-12)
+    with _pool() as pool:
+        np.testing.assert_array_equal(SplitProduct(system, pool).dot(x), system.dot(x))
+    # the intra-unknown term is a graph Laplacian: its rows sum to zero
+    no_ku = build_flow_system(image, trimap, FlowParams(ku_weight=0.0))
+    w, wt = no_ku.similarity
+    lap = np.diag(no_ku.extra_diagonal) - w.toarray() - wt.toarray()
+    np.testing.assert_allclose(lap.sum(axis=1), 0.0, atol=1e-12)
+
+
+def test_ifm_two_thread_product_gives_the_same_alpha(monkeypatch):
+    from matting_studio.core.matting import ifm
+
+    image, trimap, _ = _soft_disc(n=96)
+    monkeypatch.setattr(ifm, "PARALLEL_NNZ", 0)  # split even this small system
+    monkeypatch.setattr(ifm, "usable_cores", lambda: 2)
+    split = solve_flows(image, trimap, progress=lambda *a: None)
+    monkeypatch.setattr(ifm, "PARALLEL_NNZ", 10**12)
+    serial = solve_flows(image, trimap, progress=lambda *a: None)
+    np.testing.assert_array_equal(split, serial)
