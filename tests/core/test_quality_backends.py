@@ -296,3 +296,25 @@ def test_ifm_two_thread_product_gives_the_same_alpha(monkeypatch):
     monkeypatch.setattr(ifm, "PARALLEL_NNZ", 10**12)
     serial = solve_flows(image, trimap, progress=lambda *a: None)
     np.testing.assert_array_equal(split, serial)
+
+
+def test_scipy_sparse_import_leaves_numpy_as_it_was():
+    """``import_sparse`` keeps scipy from importing numpy.testing / f2py / ma at start-up; numpy's
+    namespace is restored afterwards and scipy's copy of it still reaches every submodule."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy\n"
+            "all_before, dir_before = list(numpy.__all__), sorted(dir(numpy))\n"
+            "from matting_studio.core.matting.scipy_parts import import_sparse\n"
+            "sp = import_sparse()\n"
+            "print(sorted(m for m in ('numpy.testing', 'numpy.f2py', 'numpy.ma')\n"
+            "             if m in sys.modules))\n"
+            "print(numpy.__all__ == all_before and sorted(dir(numpy)) == dir_before)\n"
+            "import scipy._lib.array_api_compat.numpy as compat\n"
+            "print(compat.ma is numpy.ma and compat.testing is numpy.testing)\n"
+            "m = sp.csr_matrix(numpy.eye(3))\n"
+            "print((m @ numpy.ones(3)).tolist())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:4] == ["[]", "True", "True", "[1.0, 1.0, 1.0]"], (
+        out.stdout + out.stderr)

@@ -26,63 +26,23 @@ Parameters are global (no per-image tuning).
 from __future__ import annotations
 
 import logging
-import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
-import scipy.sparse as sp
 
 from ..cpu import usable_cores
 from ..progress import CancelToken, ProgressFn
 from .laplacian import _inv3, cf_system
 from .registry import register
+from .scipy_parts import import_sparse, load_ckdtree
 from .solver import pcg
 
 log = logging.getLogger(__name__)
 
-
-def _load_ckdtree():
-    """scipy's ``cKDTree`` without importing the whole of ``scipy.spatial``.
-
-    ``import scipy.spatial`` also loads Qhull, the distance metrics and the rotations: 0.22 s,
-    a seventh of a 4 MP cut-out. The k-d tree is one extension module that needs only numpy
-    and scipy.sparse, so it is loaded from its file under its own name; a later ``import
-    scipy.spatial`` finds it in ``sys.modules`` and uses the same module. Anything unexpected
-    (another scipy layout) falls back to the public import.
-    """
-    name = "scipy.spatial._ckdtree"
-    if "scipy.spatial" not in sys.modules and name not in sys.modules:
-        try:
-            import importlib.machinery
-            import importlib.util
-
-            import scipy
-
-            folder = Path(scipy.__file__).parent / "spatial"
-            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-                path = folder / f"_ckdtree{suffix}"
-                if not path.is_file():
-                    continue
-                spec = importlib.util.spec_from_file_location(name, path)
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[name] = module
-                try:
-                    spec.loader.exec_module(module)
-                except BaseException:
-                    del sys.modules[name]
-                    raise
-                return module.cKDTree
-        except Exception:  # noqa: BLE001 - the public import below is always right
-            log.debug("loading scipy's k-d tree on its own failed", exc_info=True)
-    from scipy.spatial import cKDTree
-
-    return cKDTree
-
-
-cKDTree = _load_ckdtree()
+sp = import_sparse()
+cKDTree = load_ckdtree()
 
 LLE_CHUNK = 16_384
 """Unknown pixels per batch of LLE weights (bounds the (n, k) temporaries)."""
@@ -150,17 +110,21 @@ def _features(image: np.ndarray, xy: float, pixels: np.ndarray) -> np.ndarray:
 
 
 def _neighbours(image: np.ndarray, xy: float, query: np.ndarray, search: np.ndarray, k: int,
-                eps: float = 0.0, query_features: np.ndarray | None = None) -> np.ndarray:
+                eps: float = 0.0, query_features: np.ndarray | None = None,
+                disjoint: bool = False) -> np.ndarray:
     """Flat indices (len(query), k') of the k nearest ``search`` pixels of each ``query``
     pixel in (r, g, b, xy·x, xy·y) space, excluding the pixel itself (k' = min(k,
     len(search) - 1)). ``eps`` > 0 accepts neighbours up to (1 + eps) times farther than the
-    true ones (faster k-d tree search)."""
-    k_eff = min(k + 1, search.size)
+    true ones (faster k-d tree search). ``disjoint``: no query pixel is a search pixel, so
+    there is no self match to drop and exactly k' = min(k, len(search)) are searched for."""
+    k_eff = min(k if disjoint else k + 1, search.size)
     tree = cKDTree(_features(image, xy, search), balanced_tree=False)
     if query_features is None:
         query_features = _features(image, xy, query)
     _, idx = tree.query(query_features, k_eff, eps=eps, workers=-1)
     nb = search[np.asarray(idx).reshape(query.size, k_eff)]
+    if disjoint:
+        return nb
     self_hit = nb == query[:, None]
     # drop the self match where present, else the farthest neighbour
     drop = np.where(self_hit.any(axis=1), self_hit.argmax(axis=1), k_eff - 1)
@@ -420,8 +384,9 @@ def _known_to_unknown(image: np.ndarray, trimap: np.ndarray, unk: np.ndarray,
         fg = np.flatnonzero(tri == 255)
     if bg.size <= params.ku_k:
         bg = np.flatnonzero(tri == 0)
-    nf = _neighbours(image, params.ku_xy, unk, fg, params.ku_k, params.knn_eps, q)
-    nbk = _neighbours(image, params.ku_xy, unk, bg, params.ku_k, params.knn_eps, q)
+    # known and unknown pixels are disjoint: no self match to search past
+    nf = _neighbours(image, params.ku_xy, unk, fg, params.ku_k, params.knn_eps, q, disjoint=True)
+    nbk = _neighbours(image, params.ku_xy, unk, bg, params.ku_k, params.knn_eps, q, disjoint=True)
     colours = image.reshape(-1, 3)
     wts = lle_weights(colours, unk, np.concatenate([nf, nbk], axis=1), params.cm_reg)
     kf = nf.shape[1]
