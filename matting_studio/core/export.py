@@ -56,9 +56,11 @@ def _compressor():
     if _deflate is not None:
         return _deflate.compressobj(ISAL_LEVEL, _deflate.DEFLATED, -15)
     return zlib.compressobj(PNG_COMPRESSION, zlib.DEFLATED, -15, 9, PNG_STRATEGY)
+
+
 STRIP = 256
 """Rows converted and deflated at a time: no full-size float temporary is made, and strips are
-compressed in parallel threads (zlib and numpy release the GIL)."""
+compressed in parallel threads (ISA-L, zlib and numpy release the GIL)."""
 MAX_THREADS = 8
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
