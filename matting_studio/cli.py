@@ -225,10 +225,9 @@ def _keep_freed_memory() -> None:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return
-    m_trim_threshold, m_mmap_threshold, m_mmap_max = -1, -3, -4
-    mallopt(m_mmap_threshold, 32 << 20)  # glibc's largest: arrays up to 32 MB come from the heap
-    mallopt(m_mmap_max, 0)  # ...and larger ones too (a 4 MP float image is 48 MB)
-    mallopt(m_trim_threshold, 1 << 30)
+    m_trim_threshold, m_mmap_max = -1, -4
+    mallopt(m_mmap_max, 0)  # no array gets its own mapping (mmap thresholds then play no part)
+    mallopt(m_trim_threshold, 1 << 30)  # and freed heap memory stays for the next array
 
 
 def cutout_main(argv: Sequence[str]) -> int:
