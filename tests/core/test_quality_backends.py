@@ -268,7 +268,7 @@ def test_flow_system_terms_sum_to_one_symmetric_matrix():
     dense = system.local.toarray() + np.diag(system.extra_diagonal)
     for e, et, d in system.products:
         np.testing.assert_array_equal(et.toarray(), e.toarray().T)
-        dense += e.toarray().T @ np.diag(d) @ e.toarray()
+        dense += d * (e.toarray().T @ e.toarray())
     w, wt = system.similarity
     np.testing.assert_array_equal(wt.toarray(), w.toarray().T)
     dense -= w.toarray() + wt.toarray()

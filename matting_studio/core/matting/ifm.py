@@ -181,8 +181,8 @@ class FlowSystem:
 
     * ``local`` — the closed-form Laplacian (CSR);
     * ``extra_diagonal`` — diagonal terms (known-to-unknown confidence, intra-unknown degrees);
-    * ``products`` — ``Eᵀ·diag(d)·E`` per (E, Eᵀ, d), both as CSR (the colour-mixture term
-      would be K² entries per row if multiplied out);
+    * ``products`` — ``d·EᵀE`` per (E, Eᵀ, d), both matrices CSR, d the flow's weight (the
+      colour-mixture term would be K² entries per row if multiplied out);
     * ``similarity`` — the intra-unknown weights (W, Wᵀ), both CSR (W as found: one row per
       pixel's own neighbours); the term is ``−(W + Wᵀ)``, so W holds half the symmetric
       weights. Every matrix is CSR because scipy's CSR product releases the GIL (its CSC
@@ -191,7 +191,7 @@ class FlowSystem:
 
     local: sp.csr_matrix
     extra_diagonal: np.ndarray
-    products: list[tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]]
+    products: list[tuple[sp.csr_matrix, sp.csr_matrix, float]]
     similarity: tuple[sp.csr_matrix, sp.csr_matrix] | None
     b: np.ndarray
     unknown: np.ndarray
@@ -317,14 +317,13 @@ def build_flow_system(
         if cancel is not None:
             cancel.check()
 
-        # colour-mixture flow: rows E = I − W over the unknown pixels, energy ‖√d · E α‖²
+        # colour-mixture flow: rows E = I − W over the unknown pixels, energy d·‖E α‖²
         if has_cm:
             E, ET, known_part = jobs["cm"].result()
-            d = np.full(m, params.cm_weight)
+            d = params.cm_weight
             b -= ET @ (d * known_part)
             products.append((E, ET, d))
-            diagonal += np.bincount(E.indices, np.repeat(d, np.diff(E.indptr)) * E.data ** 2,
-                                    minlength=m)
+            diagonal += d * np.bincount(E.indices, E.data ** 2, minlength=m)
             if cancel is not None:
                 cancel.check()
 
