@@ -6,6 +6,7 @@ import numpy as np
 
 from ..progress import CancelToken, ProgressFn
 from .registry import register
+from .scipy_parts import import_sparse
 from .solver import pcg
 
 LAMBDA = 100.0
@@ -22,7 +23,7 @@ def solve_knn(
     A crop (tile) may hold known pixels of one kind only; pymatting's ``make_linear_system``
     refuses that, so the system ``(L + λ·K) α = λ·F`` is built here (the same one)."""
     # imported here: pymatting's package import costs seconds of numba start-up
-    import scipy.sparse as sp
+    sp = import_sparse()  # before pymatting's own scipy import
     from pymatting.laplacian.knn_laplacian import knn_laplacian
 
     tri = trimap.ravel()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .scipy_parts import import_sparse
+
 OFFSETS_Y = np.repeat(np.arange(-1, 2), 3)
 OFFSETS_X = np.tile(np.arange(-1, 2), 3)
 BAND_DY = np.repeat(np.arange(-2, 3), 5)
@@ -61,7 +63,7 @@ def cf_system(
     exact rows of the whole image's system for every unknown pixel at least two pixels away
     from the crop edge.
     """
-    import scipy.sparse
+    sparse = import_sparse()
 
     h, w = trimap.shape
     unknown_mask = (trimap != 0) & (trimap != 255)
@@ -80,7 +82,7 @@ def cf_system(
         touch[1:-1, 1:-1] = acc.astype(bool)
     centres = np.flatnonzero(touch)
     if n == 0 or centres.size == 0:
-        return scipy.sparse.csr_matrix((n, n)), np.zeros(n), unknown
+        return sparse.csr_matrix((n, n)), np.zeros(n), unknown
     # L is accumulated per (unknown row pixel, offset to the column pixel): columns lie within
     # ±2 pixels, 25 offsets, so a dense (n, 25) table replaces a COO list with K·81 duplicates.
     # Windows go in chunks so the temporaries stay small (fresh memory costs page faults).
@@ -111,7 +113,7 @@ def cf_system(
     in_u = col_u >= 0
     # offsets are in row-major order, so the columns of each row come out sorted
     indptr = np.concatenate([[0], np.cumsum(in_u.sum(axis=1))])
-    L = scipy.sparse.csr_matrix((acc[in_u], col_u[in_u], indptr), shape=(n, n))
+    L = sparse.csr_matrix((acc[in_u], col_u[in_u], indptr), shape=(n, n))
     fg = trimap.ravel() == 255
     to_fg = covered & ~in_u & fg[cols_pix]
     b = -np.where(to_fg, acc, 0.0).sum(axis=1)

@@ -93,7 +93,8 @@ def load_backend(name: str) -> None:
     """Import a lazily registered backend now, on this thread (nothing for a loaded one).
 
     The CLI does this while its loader thread decodes the photo: the import of scipy.sparse
-    and the k-d tree (~0.2 s) then costs no wall time. Raises :class:`MattingError` if it cannot be imported.
+    and the k-d tree (~0.15 s, :mod:`.scipy_parts`) then costs no wall time. Raises
+    :class:`MattingError` if it cannot be imported.
     """
     fn = BACKENDS.get(name)
     if isinstance(fn, LazyBackend):
