@@ -52,10 +52,11 @@ ISAL_LEVEL = 2
 
 
 def _compressor():
-    """A raw-deflate compressor for one strip (window 32 KiB: a PNG decoder's limit)."""
+    """(library, raw-deflate compressor) for one strip (window 32 KiB: a PNG decoder's limit);
+    the library also gives the strip's flush modes and Adler-32."""
     if _deflate is not None:
-        return _deflate.compressobj(ISAL_LEVEL, _deflate.DEFLATED, -15)
-    return zlib.compressobj(PNG_COMPRESSION, zlib.DEFLATED, -15, 9, PNG_STRATEGY)
+        return _deflate, _deflate.compressobj(ISAL_LEVEL, _deflate.DEFLATED, -15)
+    return zlib, zlib.compressobj(PNG_COMPRESSION, zlib.DEFLATED, -15, 9, PNG_STRATEGY)
 
 
 STRIP = 256
@@ -136,9 +137,8 @@ def encode_png_rows(rows_of: Callable[[int, int], np.ndarray], height: int, widt
             np.subtract(src[1:], src[:-1], out=raw[1:, 1:])
         else:
             np.subtract(src[1:], src[:-1], out=raw[:, 1:])
-        comp = _compressor()
+        lib, comp = _compressor()
         last = y1 == height
-        lib = _deflate or zlib
         data = comp.compress(raw) + comp.flush(lib.Z_FINISH if last else lib.Z_SYNC_FLUSH)
         if y0 == 0:
             data = _ZLIB_HEADER + data
