@@ -25,13 +25,12 @@ driver treat it like any other.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from .executor import spawn, wait_quietly
 from .trimap import FOREGROUND, UNKNOWN
 
 
@@ -70,12 +69,13 @@ def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None) -> 
     """
     if combine not in ("max", "mean"):
         raise ValueError(f"combine must be 'max' or 'mean', got {combine!r}")
-    if getattr(model, "parallel_runs", False):  # the mirror image in a second thread
-        mirrored = _views_pool().submit(lambda: model.predict_small(_mirror(rgb)))
+    if getattr(model, "parallel_runs", False):  # the mirror image on another thread
+        mirrored = spawn(lambda: model.predict_small(_mirror(rgb)))
         try:
             a = model.predict_small(rgb)
         except BaseException:
-            wait([mirrored])  # leave no run behind
+            if not mirrored.cancel():  # leave no run behind
+                wait_quietly(mirrored)
             raise
         b = mirrored.result()[:, ::-1]
     else:
@@ -85,18 +85,6 @@ def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None) -> 
         b = model.predict_small(_mirror(rgb))[:, ::-1]
     small = np.maximum(a, b) if combine == "max" else 0.5 * (a + b)
     return np.ascontiguousarray(small, np.float32)
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _views_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ms-mirror-view")
-        return _pool
 
 
 def _mirror(rgb: np.ndarray) -> np.ndarray:
