@@ -135,14 +135,22 @@ def _add_cutout_options(p: argparse.ArgumentParser, backends, default_backend, p
     p.add_argument("--model", metavar="PATH", help="a rembg-family ONNX model instead of the embedded u2netp")
     p.add_argument("--preset", choices=presets,
                    help="preprocessing preset of --model (default: guessed from its file name)")
-    p.add_argument("--trimap-preset", choices=["adaptive", "classic"], default="adaptive",
-                   help="automatic trimap: band shaped by mask confidence and image edges "
-                        "(adaptive, default) or the classic erode/dilate kernel")
-    p.add_argument("--kernel-size", type=int, default=7,
-                   help="classic trimap erode/dilate kernel (default 7)")
-    p.add_argument("--iterations", type=int, default=3,
-                   help="classic trimap erode/dilate iterations (default 3)")
-    p.add_argument("--threads", type=int, metavar="N",
+    from .core import limits
+    from .core.trimap_presets import DEFAULT_TRIMAP_PRESET, TRIMAP_PRESETS
+
+    p.add_argument("--trimap-preset", choices=list(TRIMAP_PRESETS), default=DEFAULT_TRIMAP_PRESET,
+                   help="automatic trimap: " + "; ".join(
+                       f"{t.name}: {t.help}" for t in TRIMAP_PRESETS.values())
+                   + f" (default {DEFAULT_TRIMAP_PRESET})")
+    p.add_argument("--kernel-size", type=limits.KERNEL_SIZE.arg("--kernel-size"), default=7,
+                   metavar="PX",
+                   help=f"classic trimap erode/dilate kernel, {limits.KERNEL_SIZE.describe()} "
+                        "(default 7)")
+    p.add_argument("--iterations", type=limits.ITERATIONS.arg("--iterations"), default=3,
+                   metavar="N",
+                   help=f"classic trimap erode/dilate iterations, {limits.ITERATIONS.describe()} "
+                        "(default 3)")
+    p.add_argument("--threads", type=limits.THREADS.arg("--threads"), metavar="N",
                    help="CPU threads to use (default: every core this process may use)")
     p.add_argument("-v", "--verbose", action="store_true", help="log each step")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -215,12 +223,8 @@ def cutout_main(argv: Sequence[str]) -> int:
         prefetch = _Prefetch(early.inputs[0], trimap)
     parser = _cutout_parser()
     args = parser.parse_args(argv)
-    if args.kernel_size < 1 or args.iterations < 0:
-        parser.error("--kernel-size must be ≥ 1 and --iterations ≥ 0")
     if args.preset and not args.model:
         parser.error("--preset goes with --model")
-    if args.threads is not None and args.threads < 1:
-        parser.error("--threads must be at least 1")
     from .core.executor import set_thread_budget
 
     set_thread_budget(args.threads)

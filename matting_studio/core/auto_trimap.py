@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from . import limits
 from .executor import spawn, wait_quietly
 from .trimap import FOREGROUND, UNKNOWN
 
@@ -50,12 +51,13 @@ class AdaptiveTrimapParams:
     """How much a strong image edge on the boundary narrows the band (0: not at all, 1: to ``min_band``)."""
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.threshold < 1.0:
-            raise ValueError("threshold must be between 0 and 1")
-        if not 0.0 < self.min_band <= self.max_band:
-            raise ValueError("need 0 < min_band ≤ max_band")
-        if self.ramp_scale <= 0 or not 0.0 <= self.edge_relief <= 1.0:
-            raise ValueError("ramp_scale must be > 0 and edge_relief in 0..1")
+        checks = (("threshold", limits.MASK_THRESHOLD), ("min_band", limits.BAND_FRACTION),
+                  ("max_band", limits.BAND_FRACTION), ("ramp_scale", limits.RAMP_SCALE),
+                  ("edge_relief", limits.UNIT_INTERVAL))
+        for name, limit in checks:
+            object.__setattr__(self, name, limit.check(getattr(self, name), name))
+        if self.min_band > self.max_band:
+            raise ValueError("min_band must not be larger than max_band")
 
 
 def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None) -> np.ndarray:

@@ -189,13 +189,9 @@ def build_matting_request(image: LoadedImage, trimap: np.ndarray, settings: Pipe
     )
 
 
-TRIMAP_FIELDS = ("trimap", "trimap_preset", "adaptive")
-"""The :class:`PipelineSettings` fields that shape the automatic trimap (those that exist)."""
-
-
 def trimap_key(settings: PipelineSettings) -> tuple:
     """Hashable key of everything in ``settings`` that decides the automatic trimap."""
-    return tuple(getattr(settings, f, None) for f in TRIMAP_FIELDS)
+    return settings.trimap, settings.trimap_preset, settings.adaptive
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -290,14 +286,11 @@ class Document:
     @property
     def trimap_preset(self) -> str:
         """"classic" (erode/dilate with :attr:`trimap_params`) or another automatic method."""
-        return getattr(self.settings, "trimap_preset", "classic")
+        return self.settings.trimap_preset
 
     def set_trimap_params(self, params: TrimapParams) -> PipelineSettings:
         """Use the classic erode/dilate trimap with ``params``; returns the old settings."""
-        changes: dict = {"trimap": params}
-        if hasattr(self.settings, "trimap_preset"):
-            changes["trimap_preset"] = "classic"
-        return self.set_settings(replace(self.settings, **changes))
+        return self.set_settings(replace(self.settings, trimap=params, trimap_preset="classic"))
 
     def set_settings(self, settings: PipelineSettings) -> PipelineSettings:
         """Replace the settings (same model); returns the old ones."""

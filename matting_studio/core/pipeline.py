@@ -13,14 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .auto_trimap import AdaptiveTrimapParams, adaptive_trimap, model_answers, upsample_mask
+from .auto_trimap import AdaptiveTrimapParams, model_answers, upsample_mask
 from .export import save_alpha, save_cutout, save_trimap
 from .foreground import estimate_foreground
 from .image_io import LoadedImage
-from .matting import DEFAULT_BACKEND, solve_alpha
+from .matting import BACKENDS, DEFAULT_BACKEND, solve_alpha
 from .progress import CancelToken, ProgressFn, no_progress, sub_progress
 from .segmentation import get_model
-from .trimap import BACKGROUND, Stroke, TrimapParams, apply_strokes, make_trimap
+from .trimap import BACKGROUND, Stroke, TrimapParams, apply_strokes
+from .trimap_presets import DEFAULT_TRIMAP_PRESET, trimap_preset
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +33,21 @@ class PipelineSettings:
     trimap: TrimapParams = field(default_factory=TrimapParams)
     """Parameters of the classic erode/dilate trimap (used when ``trimap_preset`` is "classic")."""
     backend: str = DEFAULT_BACKEND
-    trimap_preset: str = "adaptive"
-    """Automatic trimap: "adaptive" (band shaped by mask confidence and image edges,
-    :mod:`.auto_trimap`) or "classic" (fixed erode/dilate kernel, ``trimap``)."""
+    trimap_preset: str = DEFAULT_TRIMAP_PRESET
+    """The automatic trimap's method, a name of :data:`~.trimap_presets.TRIMAP_PRESETS`."""
     adaptive: AdaptiveTrimapParams = field(default_factory=AdaptiveTrimapParams)
     mask_tta: bool = True
     """Run the model on the image and its mirror image and combine the answers."""
     model_path: str | None = None
     preset: str | None = None
+
+    def __post_init__(self) -> None:
+        trimap_preset(self.trimap_preset)  # ValueError naming the choices
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown matting method {str(self.backend)[:40]!r}; choose one "
+                             f"of: {', '.join(BACKENDS)}")
+        if not isinstance(self.mask_tta, bool):
+            raise ValueError("mask_tta must be true or false")
 
 
 @dataclass(frozen=True)
@@ -76,12 +84,7 @@ def auto_trimap(image: LoadedImage, mask: np.ndarray, settings: PipelineSettings
     Pixels that are fully transparent in an RGBA source are sure background: whatever colour
     they hold was never meant to be seen.
     """
-    if settings.trimap_preset == "classic":
-        trimap = make_trimap(mask, settings.trimap)
-    elif settings.trimap_preset == "adaptive":
-        trimap = adaptive_trimap(mask, image.rgb, settings.adaptive)
-    else:
-        raise ValueError(f"unknown trimap preset {settings.trimap_preset!r}")
+    trimap = trimap_preset(settings.trimap_preset).make(mask, image.rgb, settings)
     if image.source_alpha is not None:
         trimap[image.source_alpha <= 1.0 / 255.0] = BACKGROUND
     return trimap
