@@ -14,9 +14,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .executor import parallel_map
 from .errors import ExportError
+from .executor import parallel_map
 from .image_io import write_atomic
+
+
+OUTPUT_SUFFIXES = {".png": "PNG"}
+"""The file formats outputs can be written in, by file name extension."""
+
+
+def check_output_suffix(path: str | os.PathLike[str], what: str = "the output") -> None:
+    """:class:`ExportError` unless ``path`` names a format outputs can be written in."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        kinds = ", ".join(sorted(OUTPUT_SUFFIXES))
+        raise ExportError(f"{Path(path).name}: {what} must be a {kinds} file (cut-outs need "
+                          "an alpha channel)")
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

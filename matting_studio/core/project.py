@@ -26,7 +26,7 @@ from . import limits
 from .errors import MattingStudioError, SessionError
 from .image_io import display_name, write_atomic
 from .photo_source import Fingerprint, SourceStatus, check_source
-from .pipeline import PipelineSettings
+from .settings import PipelineSettings
 from .trimap import Stroke, TrimapParams
 
 log = logging.getLogger(__name__)
@@ -421,9 +421,9 @@ def replay(edit: PhotoEdit, image, mask: np.ndarray | None = None) -> np.ndarray
 
 
 def replay_alpha(edit: PhotoEdit, image, trimap: np.ndarray | None = None) -> np.ndarray:
-    """Alpha for the edit's trimap, capped by the file's own transparency (ADR 0001)."""
-    from .pipeline import compute_alpha
+    """The alpha of the edit's trimap, by the one solve path (:func:`~.solve.solve`)."""
+    from .solve import SolveRequest, solve
 
     if trimap is None:
         trimap = replay(edit, image)
-    return image.cap_alpha(compute_alpha(image, trimap, edit.settings))
+    return solve(SolveRequest.of(image, trimap, edit.settings, with_foreground=False)).alpha

@@ -15,8 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .executor import thread_budget
 from .errors import ModelError
+from .executor import thread_budget
 
 log = logging.getLogger(__name__)
 

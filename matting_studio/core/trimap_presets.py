@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .auto_trimap import adaptive_trimap
-from .trimap import make_trimap
+from .trimap import BACKGROUND, make_trimap
 
 TrimapMaker = Callable[[np.ndarray, np.ndarray, Any], np.ndarray]
 """``make(mask float32 (h, w) 0..1, rgb float32 (h, w, 3), settings) -> uint8 trimap``."""
@@ -58,3 +58,13 @@ register(TrimapPreset(
     "classic", "Classic",
     "binarised mask eroded / dilated with an elliptical kernel (kernel size, iterations)",
     lambda mask, rgb, settings: make_trimap(mask, settings.trimap)))
+
+
+def auto_trimap(image, mask: np.ndarray, settings) -> np.ndarray:
+    """The automatic trimap of ``image`` (a LoadedImage) from the model ``mask`` with the
+    settings' preset, plus the file's own transparency: pixels fully transparent in an RGBA
+    source are sure background (whatever colour they hold was never meant to be seen)."""
+    trimap = trimap_preset(settings.trimap_preset).make(mask, image.rgb, settings)
+    if image.source_alpha is not None:
+        trimap[image.source_alpha <= 1.0 / 255.0] = BACKGROUND
+    return trimap

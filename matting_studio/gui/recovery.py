@@ -26,8 +26,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 
-from ..core.errors import MattingStudioError
 from ..core.autosave import Autosaver, RecoveryItem, discard
+from ..core.errors import MattingStudioError
 from ..core.photo_source import Fingerprint
 from ..core.project import PhotoEdit, Project, load_project, save_project
 

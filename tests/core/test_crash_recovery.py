@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from matting_studio.core.autosave import Autosaver, list_recoverable
 from matting_studio.core.image_io import load_image
 from matting_studio.core.pipeline import PipelineSettings, auto_trimap, compute_mask
-from matting_studio.core.autosave import Autosaver, list_recoverable
 from matting_studio.core.project import replay
 from matting_studio.core.trimap import Stroke, apply_strokes
 

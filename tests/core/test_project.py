@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from matting_studio.core.autosave import Autosaver, discard, list_recoverable
 from matting_studio.core.errors import SessionError
 from matting_studio.core.image_io import load_image
-from matting_studio.core.pipeline import PipelineSettings, run_cutout
-from matting_studio.core.autosave import Autosaver, discard, list_recoverable
 from matting_studio.core.paths import data_dir as default_data_dir
 from matting_studio.core.photo_source import check_located, file_sha256
+from matting_studio.core.pipeline import PipelineSettings, run_cutout
 from matting_studio.core.project import (
     FORMAT_VERSION,
     PhotoEdit,
@@ -356,7 +356,11 @@ def test_hundreds_of_strokes_and_undos_while_solves_run(data_dir, photo):
     import threading
     import tracemalloc
 
-    from matting_studio.core.pipeline import auto_trimap, compute_alpha, compute_mask
+    from matting_studio.core.pipeline import auto_trimap, compute_mask
+    from matting_studio.core.solve import SolveRequest, solve
+
+    def compute_alpha(image, trimap, settings):
+        return solve(SolveRequest.of(image, trimap, settings, with_foreground=False)).alpha
     from matting_studio.core.trimap import apply_strokes, draw_stroke
 
     image = load_image(photo)

@@ -3,12 +3,16 @@
 import numpy as np
 import pytest
 
-from matting_studio.core.auto_trimap import (AdaptiveTrimapParams, adaptive_trimap,
-                                             band_half_width, predict_mask_tta)
+from matting_studio.core.auto_trimap import (
+    AdaptiveTrimapParams,
+    adaptive_trimap,
+    band_half_width,
+    predict_mask_tta,
+)
+from matting_studio.core.image_io import LoadedImage
 from matting_studio.core.matting import BACKENDS, DEFAULT_BACKEND, solve_alpha
 from matting_studio.core.matting.ifm import FlowParams, solve_flows
 from matting_studio.core.pipeline import PipelineSettings, auto_trimap
-from matting_studio.core.image_io import LoadedImage
 from matting_studio.core.trimap import make_trimap
 
 

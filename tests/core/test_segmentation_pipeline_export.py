@@ -8,8 +8,14 @@ from matting_studio.core.errors import ModelError
 from matting_studio.core.export import encode_png, save_cutout
 from matting_studio.core.image_io import LoadedImage, load_image
 from matting_studio.core.pipeline import PipelineSettings, export_result, run_cutout
-from matting_studio.core.segmentation import (PRESETS, SegmentationModel, default_model_path,
-                                              get_model, guess_preset, preset_for)
+from matting_studio.core.segmentation import (
+    PRESETS,
+    SegmentationModel,
+    default_model_path,
+    get_model,
+    guess_preset,
+    preset_for,
+)
 
 
 def test_embedded_model_found_without_importing_rembg():

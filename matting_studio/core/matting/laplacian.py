@@ -8,7 +8,6 @@ this builds rows for the unknown pixels only, so memory follows the unknown band
 from __future__ import annotations
 
 import numpy as np
-
 import scipy.sparse as sparse
 
 OFFSETS_Y = np.repeat(np.arange(-1, 2), 3)
