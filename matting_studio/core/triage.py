@@ -174,31 +174,44 @@ def overlay_at(overlay: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Hotspot:
-    """One marked region, in image pixels of the shape given to :func:`hotspots`."""
+    """A place to look at, as a box in image pixels of the shape given to :func:`hotspots`."""
 
     x: int
     y: int
     width: int
     height: int
     risk: float
-    """The region's estimated error mass (sum of the risk, in image pixels)."""
+    """Estimated error mass inside the box (sum of the risk, in image pixels)."""
 
 
-def hotspots(result: TriageResult, shape: tuple[int, int], limit: int = 5) -> list[Hotspot]:
-    """The overlay's regions, most estimated error first, as boxes in an image of ``shape``
-    = (h, w): places for the editor to jump to."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(result.overlay.astype(np.uint8), 8)
-    if n <= 1:
-        return []
-    mass = np.bincount(labels.ravel(), weights=result.risk.ravel(), minlength=n)[1:]
-    gh, gw = result.risk.shape
+def hotspots(result: TriageResult, shape: tuple[int, int], limit: int = 5,
+             box: float = 0.2) -> list[Hotspot]:
+    """Up to ``limit`` places to look at, most estimated error first: square boxes of side
+    ``box`` × the longest side, centred in the overlay where they hold the most risk, in an
+    image of ``shape`` = (h, w): where the editor can zoom to, one after the other. Their
+    centres lie at least 0.6 box sides apart (in x or in y).
+    """
+    risk = result.risk
+    gh, gw = risk.shape
+    half = max(1, round(box * max(gh, gw) / 2))
+    # risk mass of the box centred on each pixel (zero padding: boxes reach past the border)
+    mass = cv2.boxFilter(risk, -1, (2 * half + 1, 2 * half + 1), normalize=False,
+                         borderType=cv2.BORDER_CONSTANT)
+    mass = np.where(result.overlay, mass, -1.0)
     sy, sx = shape[0] / gh, shape[1] / gw
     out = []
-    for i in np.argsort(-mass, kind="stable")[:max(0, limit)]:
-        x, y, bw, bh = (int(v) for v in stats[i + 1, :4])
-        x0, y0 = int(np.floor(x * sx)), int(np.floor(y * sy))
-        x1, y1 = int(np.ceil((x + bw) * sx)), int(np.ceil((y + bh) * sy))
-        out.append(Hotspot(x0, y0, x1 - x0, y1 - y0, float(mass[i] * sx * sy)))
+    for _ in range(max(0, limit)):
+        k = int(np.argmax(mass))
+        y, x = divmod(k, gw)
+        if mass[y, x] <= 0:
+            break
+        y0, y1 = max(0, y - half), min(gh, y + half + 1)
+        x0, x1 = max(0, x - half), min(gw, x + half + 1)
+        iy0, ix0 = int(np.floor(y0 * sy)), int(np.floor(x0 * sx))
+        iy1, ix1 = min(shape[0], int(np.ceil(y1 * sy))), min(shape[1], int(np.ceil(x1 * sx)))
+        out.append(Hotspot(ix0, iy0, ix1 - ix0, iy1 - iy0, float(mass[y, x]) * sx * sy))
+        q = half // 2
+        mass[max(0, y - half - q):y + half + q + 1, max(0, x - half - q):x + half + q + 1] = -1.0
     return out
 
 
