@@ -142,6 +142,8 @@ def _add_cutout_options(p: argparse.ArgumentParser, backends, default_backend, p
                    help="classic trimap erode/dilate kernel (default 7)")
     p.add_argument("--iterations", type=int, default=3,
                    help="classic trimap erode/dilate iterations (default 3)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="CPU threads to use (default: every core this process may use)")
     p.add_argument("-v", "--verbose", action="store_true", help="log each step")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -204,32 +206,6 @@ def _output_conflicts(inputs: Sequence[str], outputs: Sequence[Path],
     return conflicts
 
 
-def _keep_freed_memory() -> None:
-    """Let glibc keep freed memory for reuse instead of handing it back to the system.
-
-    A cut-out allocates and frees many arrays of a few MB to a few hundred; by default each
-    large one is a fresh ``mmap`` whose pages fault in one by one (about 8 µs each on our CI
-    VMs) and go back to the system when freed. Kept in the heap, the next array reuses pages
-    that are already there: at 4 MP, 58k → 45k page faults and ~0.15 s less with arrays up to
-    32 MB from the heap; with every array from the heap (no ``mmap`` at all) the foreground
-    pass no longer copies the photo into fresh pages (0.29–0.35 → 0.16–0.18 s) and the peak
-    is lower (350 → 290 MB). The ``cutout`` process is short-lived, so holding its peak until
-    exit costs nothing; it is a setting of the whole process, so only :func:`run` (which owns
-    it) makes it, not :func:`main` (tests, embedding). Other C libraries: nothing is done.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    m_trim_threshold, m_mmap_max = -1, -4
-    mallopt(m_mmap_max, 0)  # no array gets its own mapping (mmap thresholds then play no part)
-    mallopt(m_trim_threshold, 1 << 30)  # and freed heap memory stays for the next array
-
-
 def cutout_main(argv: Sequence[str]) -> int:
     early = _early_args(argv)
     prefetch = None
@@ -243,6 +219,11 @@ def cutout_main(argv: Sequence[str]) -> int:
         parser.error("--kernel-size must be ≥ 1 and --iterations ≥ 0")
     if args.preset and not args.model:
         parser.error("--preset goes with --model")
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be at least 1")
+    from .core.executor import set_thread_budget
+
+    set_thread_budget(args.threads)
     _setup_logging(args.verbose)
     outputs = _resolve_outputs(args, parser)
 
@@ -403,33 +384,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def _exit_now(code: int) -> None:
-    """End a finished ``cutout`` run without the interpreter's teardown.
-
-    Every output is written, fsynced and closed by then, and the worker pools are shut down;
-    what a normal exit still does is finalise every module and free objects one by one:
-    0.1–0.15 s, up to 8 % of a 4 MP cut-out. Streams and log handlers are flushed first.
-    """
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can be said on it
-            pass
-    logging.shutdown()
-    os._exit(code)
-
-
 def run() -> None:
     """The ``matting-studio`` command (console script, ``python -m matting_studio``, the
     frozen app). :func:`main` is the same without exiting, for tests and embedding."""
-    argv = sys.argv[1:]
-    cutout = argv[:1] == ["cutout"]
-    if cutout:
-        _keep_freed_memory()
-    code = main(argv)
-    if cutout:
-        _exit_now(code)
-    sys.exit(code)
+    sys.exit(main(sys.argv[1:]))
 
 
 if __name__ == "__main__":

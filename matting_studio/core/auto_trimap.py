@@ -25,13 +25,12 @@ driver treat it like any other.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from .executor import spawn, wait_quietly
 from .trimap import FOREGROUND, UNKNOWN
 
 
@@ -81,12 +80,13 @@ def model_views(model, rgb: np.ndarray, cancel=None) -> tuple[np.ndarray, np.nda
     A model with ``parallel_runs`` (see :class:`~.segmentation.SegmentationModel`) runs both
     at once; otherwise ``cancel`` (a CancelToken) is checked between them.
     """
-    if getattr(model, "parallel_runs", False):  # the mirror image in a second thread
-        mirrored = _views_pool().submit(lambda: model.predict_small(_mirror(rgb)))
+    if getattr(model, "parallel_runs", False):  # the mirror image on another thread
+        mirrored = spawn(lambda: model.predict_small(_mirror(rgb)))
         try:
             a = model.predict_small(rgb)
         except BaseException:
-            wait([mirrored])  # leave no run behind
+            if not mirrored.cancel():  # leave no run behind
+                wait_quietly(mirrored)
             raise
         b = mirrored.result()[:, ::-1]
     else:
@@ -95,18 +95,6 @@ def model_views(model, rgb: np.ndarray, cancel=None) -> tuple[np.ndarray, np.nda
             cancel.check()
         b = model.predict_small(_mirror(rgb))[:, ::-1]
     return a, b
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _views_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ms-mirror-view")
-        return _pool
 
 
 def _mirror(rgb: np.ndarray) -> np.ndarray:
