@@ -30,6 +30,8 @@ Usage::
 
     python benchmarks/bench_triage.py                 # all 27 images (~2 min on 2 cores)
     python benchmarks/bench_triage.py --images GT01,GT13 --skip-heldout --data DIR
+
+Needs the test extra (scikit-image for the held-out photos, scipy for the rank correlations).
 """
 
 from __future__ import annotations
