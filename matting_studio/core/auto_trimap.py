@@ -65,12 +65,23 @@ def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None) -> 
     (union, default) or "mean"; float32 at the model's resolution (see :func:`upsample_mask`).
 
     The slow part of :func:`predict_mask_tta` (two model runs); masks at any size, e.g. a
-    preview's and the photo's, come from one call. A model with ``parallel_runs`` (see
-    :class:`~.segmentation.SegmentationModel`) runs both at once; otherwise ``cancel`` (a
-    CancelToken) is checked between them.
+    preview's and the photo's, come from one call. See :func:`model_views` for the runs.
     """
     if combine not in ("max", "mean"):
         raise ValueError(f"combine must be 'max' or 'mean', got {combine!r}")
+    a, b = model_views(model, rgb, cancel)
+    small = np.maximum(a, b) if combine == "max" else 0.5 * (a + b)
+    return np.ascontiguousarray(small, np.float32)
+
+
+def model_views(model, rgb: np.ndarray, cancel=None) -> tuple[np.ndarray, np.ndarray]:
+    """The model's answers on ``rgb`` and on its mirror image (flipped back), uncombined:
+    two float32 arrays at the model's resolution. :func:`model_answers` combines them; their
+    disagreement is evidence for :mod:`.triage`.
+
+    A model with ``parallel_runs`` (see :class:`~.segmentation.SegmentationModel`) runs both
+    at once; otherwise ``cancel`` (a CancelToken) is checked between them.
+    """
     if getattr(model, "parallel_runs", False):  # the mirror image on another thread
         mirrored = spawn(lambda: model.predict_small(_mirror(rgb)))
         try:
@@ -85,8 +96,7 @@ def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None) -> 
         if cancel is not None:
             cancel.check()
         b = model.predict_small(_mirror(rgb))[:, ::-1]
-    small = np.maximum(a, b) if combine == "max" else 0.5 * (a + b)
-    return np.ascontiguousarray(small, np.float32)
+    return a, b
 
 
 def _mirror(rgb: np.ndarray) -> np.ndarray:
