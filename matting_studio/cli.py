@@ -215,10 +215,12 @@ def _gui_parser() -> argparse.ArgumentParser:
         epilog="Headless: matting-studio cutout IN... [-o OUT] (see 'matting-studio cutout --help').",
     )
     p.add_argument("--version", action="version", version=f"matting-studio {__version__}")
-    p.add_argument("image", nargs="?", help="photo (or .msproj project) to open")
+    p.add_argument("images", nargs="*", metavar="PHOTO",
+                   help="photos, folders of photos or a .msproj project to open")
     p.add_argument("--sample", action="store_true", help="open the bundled sample photo")
     p.add_argument("--screenshot", metavar="OUT.png",
-                   help="open IMAGE, wait for the first alpha, save a grab of the window and exit")
+                   help="open the photos, wait for the first alpha, save a grab of the window "
+                        "and exit (any problem: one line on stderr, exit status 1)")
     p.add_argument("-v", "--verbose", action="store_true", help="log each step")
     return p
 
