@@ -119,7 +119,7 @@ class Section(QWidget):
 class SidePanel(QWidget):
     """Controls only: every change is re-emitted as a signal for the window to wire.
 
-    ``stepsSection.toggled(bool)`` tells when the user folds the quick steps away (to remember
+    ``steps_section.toggled(bool)`` tells when the user folds the quick steps away (to remember
     it); ``set_steps_expanded`` restores it.
     """
 
