@@ -229,6 +229,10 @@ def gui_main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _gui_parser().parse_args(argv)
     _setup_logging(args.verbose)
+    from .gui.preflight import platform_problem  # before Qt loads: it aborts on a missing library
+    if (problem := platform_problem()) is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_FAILED
     try:
         from .gui.app import run_app
     except ImportError as e:
