@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -365,6 +366,10 @@ class ViewPanel(QFrame):
         self.title = QLabel(f"<b>{view.title}</b>")
         self.hint = QLabel(hint)
         self.hint.setObjectName("viewHint")
+        self.hint.setToolTip(hint)
+        # a secondary line: it gives way (cut at the right) before the window grows
+        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.hint.setMinimumWidth(0)
         self.badge = QLabel("")
         self.badge.setObjectName("viewBadge")
         self.badge.setVisible(False)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -107,6 +108,10 @@ class MainWindow(QMainWindow):
         # Status bar ------------------------------------------------------------
         sb = self.statusBar()
         self.status_label = QLabel("Open a photo to start")
+        # a long message is cut at the right rather than widening the window
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                        QSizePolicy.Policy.Preferred)
+        self.status_label.setMinimumWidth(0)
         self.autosave_label = QLabel("")
         self.autosave_label.setObjectName("autosaveWarning")
         self.autosave_label.setStyleSheet("color: #e5534b; font-weight: bold;")
@@ -203,6 +208,8 @@ class MainWindow(QMainWindow):
         self.set_overlay_opacity(s.overlay_opacity())
         self.preview_color = QColor(s.preview_color())
         self.set_preview_background(s.preview_background(), ask=False)
+        self.panel.set_steps_expanded(s.steps_expanded())
+        self.panel.steps_section.toggled.connect(s.set_steps_expanded)
 
     def _set_editing_enabled(self, on: bool) -> None:
         """Views and photo actions available (a photo is on screen)."""

@@ -107,6 +107,12 @@ class AppSettings:
     def set_overlay_opacity(self, percent: int) -> None:
         self.qs.setValue("view/overlay_opacity", int(percent))
 
+    def steps_expanded(self) -> bool:
+        return self._get("view/steps_expanded", True, bool)
+
+    def set_steps_expanded(self, on: bool) -> None:
+        self.qs.setValue("view/steps_expanded", bool(on))
+
     def check_here(self) -> bool:
         return self._get("view/check_here", False, bool)
 

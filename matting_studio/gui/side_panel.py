@@ -173,6 +173,9 @@ class SidePanel(QWidget):
         self.size_spin.setObjectName("brushSizeValue")
         self.size_spin.setRange(MIN_SIZE, MAX_SIZE)
         self.size_spin.setSuffix(" px")
+        for w in (self.size_slider, self.size_spin):
+            w.setToolTip("Brush diameter on screen, as the cursor shows it: the same at every "
+                         "zoom and on every photo ([ and ] change it)")
         self.size_slider.valueChanged.connect(self._slider_moved)
         self.size_spin.valueChanged.connect(self._spin_changed)
         size_label = QLabel("Size  [ ]")

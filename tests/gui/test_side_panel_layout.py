@@ -4,9 +4,7 @@ At 1280×720 (and 1366×768), with the default font, a 125 % font and 125 % scal
 control of the panel can be scrolled into view whole, is not squeezed below its size hint, and
 its text fits (font metrics against the widget's width).
 
-The panel sits in the dock of a plain QMainWindow with the editor's frame (menu bar, toolbar,
-status bar, dock title), because the real MainWindow is being rewritten on main; the checks
-take any window and panel (``assert_panel_usable``), so they apply to MainWindow unchanged.
+The panel is checked in the real editor window (menu bar, toolbar, status bar, docks).
 """
 
 from __future__ import annotations
@@ -66,32 +64,15 @@ def themed_app(qapp):
     qapp.setFont(font)
 
 
-def editor_frame(qtbot) -> tuple[QMainWindow, SidePanel]:
-    """A window with the editor's menu bar, toolbar, status bar and the panel in its dock."""
-    win = QMainWindow()
-    for title in MENUS:
-        win.menuBar().addMenu(title)
-    tb = QToolBar("Main", win)
-    tb.setMovable(False)
-    tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-    for text in TOOLBAR:
-        if text is None:
-            tb.addSeparator()
-        else:
-            tb.addAction(QAction(text, win))
-    win.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+def editor_frame(qtbot, tmp_path) -> tuple[QMainWindow, SidePanel]:
+    """The real editor window (settings in ``tmp_path``) and its side panel."""
+    from gui_helpers import make_window
+
+    from matting_studio.gui.settings import AppSettings
+
+    win = make_window(qtbot, AppSettings(tmp_path / "layout.ini"))
     win.statusBar().showMessage("sample_astronaut.jpg: ready. 0 strokes.")
-    win.setCentralWidget(QWidget())
-    panel = SidePanel()
-    dock = QDockWidget("Tools", win)
-    dock.setObjectName("toolsDock")
-    dock.setWidget(panel)
-    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-    win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win, panel
+    return win, win.panel
 
 
 # ---------------------------------------------------------------------------- checks
@@ -216,17 +197,17 @@ SIZES = [(1280, 720), (1366, 768), (1280, 700)]
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("font_scale", [1.0, 1.25], ids=["font100", "font125"])
-def test_every_control_reachable_and_whole(qtbot, themed_app, size, font_scale):
+def test_every_control_reachable_and_whole(qtbot, themed_app, tmp_path, size, font_scale):
     if font_scale != 1.0:
         font = themed_app.font()
         font.setPointSizeF(font.pointSizeF() * font_scale)
         themed_app.setFont(font)
-    window, panel = editor_frame(qtbot)
+    window, panel = editor_frame(qtbot, tmp_path)
     assert_panel_usable(qtbot, window, panel, size)
 
 
-def test_steps_fold_away_and_leave_room(qtbot, themed_app):
-    window, panel = editor_frame(qtbot)
+def test_steps_fold_away_and_leave_room(qtbot, themed_app, tmp_path):
+    window, panel = editor_frame(qtbot, tmp_path)
     window.resize(1024, 576)  # 1280×720 at 125 % scaling
     qtbot.waitUntil(lambda: window.height() == 576, timeout=3000)
     steps = panel.steps_section
@@ -243,8 +224,8 @@ def test_steps_fold_away_and_leave_room(qtbot, themed_app):
     assert steps.body.isVisible() and steps.header.isChecked()
 
 
-def test_export_stays_pinned_while_controls_scroll(qtbot, themed_app):
-    window, panel = editor_frame(qtbot)
+def test_export_stays_pinned_while_controls_scroll(qtbot, themed_app, tmp_path):
+    window, panel = editor_frame(qtbot, tmp_path)
     window.resize(1024, 576)
     qtbot.waitUntil(lambda: window.height() == 576, timeout=3000)
     bar = panel.scroll.verticalScrollBar()
@@ -256,9 +237,9 @@ def test_export_stays_pinned_while_controls_scroll(qtbot, themed_app):
     assert reachable(qtbot, panel, panel.export_button) is None
 
 
-def test_checks_catch_a_clipped_panel(qtbot, themed_app):
+def test_checks_catch_a_clipped_panel(qtbot, themed_app, tmp_path):
     """The checks fail on the old layout's faults: a squeezed spin box, an elided button."""
-    window, panel = editor_frame(qtbot)
+    window, panel = editor_frame(qtbot, tmp_path)
     panel.kernel_spin.setFixedHeight(6)
     panel.brush_buttons["background"].setFixedWidth(40)
     QApplication.processEvents()
