@@ -302,6 +302,9 @@ class SegmentationModel:
             pred = 1.0 / (1.0 + np.exp(-np.clip(pred, -60.0, 60.0)))
         lo, hi = float(pred.min()), float(pred.max())
         if not hi - lo > 1e-6 * max(1.0, abs(hi)):
+            flat = float(np.ptp(rgb.reshape(-1, rgb.shape[-1]), axis=0).max()) <= 1e-6
+            if flat:  # a photo of one colour all over (or of one pixel): there is no subject
+                return np.zeros_like(pred)
             raise ModelError(f"{self.name}: the model's answer is the same everywhere ({hi:g}): "
                              "it found no subject, or the file is not a salient-object model")
         return (pred - lo) / (hi - lo)

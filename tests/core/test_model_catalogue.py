@@ -255,6 +255,16 @@ def test_broken_answers_are_errors_naming_the_model(tmp_path, maker, expect):
     assert str(e.value).startswith(p.name + ":") and expect in str(e.value)
 
 
+def test_a_flat_photo_is_no_subject_not_an_error(tmp_path):
+    """A model that can only answer the same everywhere on a one-colour photo is right."""
+    model = SegmentationModel(om.warm_colour_model(tmp_path / "warm.onnx", 64), PRESETS["u2netp"])
+    flat = np.empty((20, 30, 3), np.float32)
+    flat[...] = (0.9, 0.4, 0.1)  # warm, but the same everywhere
+    assert not model.predict(flat).any()
+    constant = SegmentationModel(om.constant_model(tmp_path / "c.onnx"), PRESETS["u2netp"])
+    assert not constant.predict(flat).any()
+
+
 @pytest.mark.parametrize("maker", [om.nan_model, om.constant_model])
 def test_cli_broken_answer_is_one_line_and_no_output(tmp_path, maker, capsys):
     photo, out = _photo(tmp_path), tmp_path / "out.png"
