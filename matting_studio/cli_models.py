@@ -169,7 +169,7 @@ class _Bar:
             label = self.name if stage == "download" else f"{self.name}: checking"
             # disable=None: no bar when stderr is not a terminal (logs, CI)
             self.bar = tqdm(total=total, initial=done, unit="B", unit_scale=True,
-                            unit_divisor=1024, desc=label, disable=None, leave=False)
+                            unit_divisor=1000, desc=label, disable=None, leave=False)
         if self.bar is not None:
             self.bar.update(done - self.bar.n)
 
