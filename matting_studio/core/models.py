@@ -88,8 +88,8 @@ CATALOGUE: dict[str, ModelInfo] = {m.name: m for m in (
               "backgrounds; rough on hair", embedded=True),
     ModelInfo("u2net", "u2net.onnx", 175_997_641, "60024c5c889badc19c04ad937298a77b",
               "8d10d2f3bb75ae3b6d527c77944fc5e7dcd94b29809d47a739a7a728a912b491", "verified",
-              "u2net", _U2NET, "general subjects: the full U²-Net; clearly better masks than "
-              "u2netp, a few times slower"),
+              "u2net", _U2NET, "general subjects, the full-size U²-Net: reported better than "
+              "u2netp on everyday one-subject photos, worse on busy close-ups; slower"),
     ModelInfo("u2net_human_seg", "u2net_human_seg.onnx", 175_997_641,
               "c09ddc2e0104f800e3e1bb4652583d1f",
               "01eb6a29a5c4d8edb30b56adad9bb3a2a0535338e480724a213e0acfd2d1c73c", "published",
