@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -99,8 +100,11 @@ def preset_from_signature(edge: int | None, n_outputs: int) -> str:
     return DEFAULT_PRESET
 
 
-_sessions: dict[tuple, SegmentationModel] = {}
+_sessions: OrderedDict[tuple, SegmentationModel] = OrderedDict()
 _sessions_lock = threading.Lock()
+MAX_CACHED_MODELS = 3
+"""Sessions kept for reuse, most recently used first out last: switching between big models
+(a BiRefNet session holds about 1 GB) must not keep every one alive."""
 
 
 def available_providers() -> list[str]:
@@ -353,6 +357,9 @@ def get_model(path: str | Path | None = None, preset: str | None = None) -> Segm
         if model is None:
             model = SegmentationModel(model_path, chosen, info=ident.info, recognised_by=how)
             _sessions[key] = model
+            while len(_sessions) > MAX_CACHED_MODELS:
+                _sessions.popitem(last=False)
+        _sessions.move_to_end(key)
     return model
 
 

@@ -160,6 +160,17 @@ def test_a_given_preset_wins(tmp_path):
     assert (model.preset.name, model.recognised_by) == ("birefnet", "given")
 
 
+def test_session_cache_is_bounded(tmp_path):
+    from matting_studio.core import segmentation
+
+    first = get_model(om.warm_colour_model(tmp_path / "m0.onnx", 64), "u2netp")
+    assert get_model(tmp_path / "m0.onnx", "u2netp") is first
+    for i in range(1, segmentation.MAX_CACHED_MODELS + 1):
+        get_model(om.warm_colour_model(tmp_path / f"m{i}.onnx", 64), "u2netp")
+    assert len(segmentation._sessions) <= segmentation.MAX_CACHED_MODELS
+    assert get_model(tmp_path / "m0.onnx", "u2netp") is not first  # evicted, loaded again
+
+
 def test_signature_rules():
     assert preset_from_signature(320, 7) == "u2net"
     assert preset_from_signature(1024, 6) == "isnet-general-use"
