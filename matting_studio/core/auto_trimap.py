@@ -25,13 +25,13 @@ driver treat it like any other.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from . import limits
+from .executor import spawn, wait_quietly
 from .trimap import FOREGROUND, UNKNOWN
 
 
@@ -51,12 +51,13 @@ class AdaptiveTrimapParams:
     """How much a strong image edge on the boundary narrows the band (0: not at all, 1: to ``min_band``)."""
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.threshold < 1.0:
-            raise ValueError("threshold must be between 0 and 1")
-        if not 0.0 < self.min_band <= self.max_band:
-            raise ValueError("need 0 < min_band ≤ max_band")
-        if self.ramp_scale <= 0 or not 0.0 <= self.edge_relief <= 1.0:
-            raise ValueError("ramp_scale must be > 0 and edge_relief in 0..1")
+        checks = (("threshold", limits.MASK_THRESHOLD), ("min_band", limits.BAND_FRACTION),
+                  ("max_band", limits.BAND_FRACTION), ("ramp_scale", limits.RAMP_SCALE),
+                  ("edge_relief", limits.UNIT_INTERVAL))
+        for name, limit in checks:
+            object.__setattr__(self, name, limit.check(getattr(self, name), name))
+        if self.min_band > self.max_band:
+            raise ValueError("min_band must not be larger than max_band")
 
 
 def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None) -> np.ndarray:
@@ -64,18 +65,30 @@ def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None) -> 
     (union, default) or "mean"; float32 at the model's resolution (see :func:`upsample_mask`).
 
     The slow part of :func:`predict_mask_tta` (two model runs); masks at any size, e.g. a
-    preview's and the photo's, come from one call. A model with ``parallel_runs`` (see
-    :class:`~.segmentation.SegmentationModel`) runs both at once; otherwise ``cancel`` (a
-    CancelToken) is checked between them.
+    preview's and the photo's, come from one call. See :func:`model_views` for the runs.
     """
     if combine not in ("max", "mean"):
         raise ValueError(f"combine must be 'max' or 'mean', got {combine!r}")
-    if getattr(model, "parallel_runs", False):  # the mirror image in a second thread
-        mirrored = _views_pool().submit(lambda: model.predict_small(_mirror(rgb)))
+    a, b = model_views(model, rgb, cancel)
+    small = np.maximum(a, b) if combine == "max" else 0.5 * (a + b)
+    return np.ascontiguousarray(small, np.float32)
+
+
+def model_views(model, rgb: np.ndarray, cancel=None) -> tuple[np.ndarray, np.ndarray]:
+    """The model's answers on ``rgb`` and on its mirror image (flipped back), uncombined:
+    two float32 arrays at the model's resolution. :func:`model_answers` combines them; their
+    disagreement is evidence for :mod:`.triage`.
+
+    A model with ``parallel_runs`` (see :class:`~.segmentation.SegmentationModel`) runs both
+    at once; otherwise ``cancel`` (a CancelToken) is checked between them.
+    """
+    if getattr(model, "parallel_runs", False):  # the mirror image on another thread
+        mirrored = spawn(lambda: model.predict_small(_mirror(rgb)))
         try:
             a = model.predict_small(rgb)
         except BaseException:
-            wait([mirrored])  # leave no run behind
+            if not mirrored.cancel():  # leave no run behind
+                wait_quietly(mirrored)
             raise
         b = mirrored.result()[:, ::-1]
     else:
@@ -83,20 +96,7 @@ def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None) -> 
         if cancel is not None:
             cancel.check()
         b = model.predict_small(_mirror(rgb))[:, ::-1]
-    small = np.maximum(a, b) if combine == "max" else 0.5 * (a + b)
-    return np.ascontiguousarray(small, np.float32)
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _views_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ms-mirror-view")
-        return _pool
+    return a, b
 
 
 def _mirror(rgb: np.ndarray) -> np.ndarray:

@@ -14,9 +14,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .cpu import usable_cores
 from .errors import ExportError
+from .executor import parallel_map
 from .image_io import write_atomic
+
+
+OUTPUT_SUFFIXES = {".png": "PNG"}
+"""The file formats outputs can be written in, by file name extension."""
+
+
+def check_output_suffix(path: str | os.PathLike[str], what: str = "the output") -> None:
+    """:class:`ExportError` unless ``path`` names a format outputs can be written in."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        kinds = ", ".join(sorted(OUTPUT_SUFFIXES))
+        raise ExportError(f"{Path(path).name}: {what} must be a {kinds} file (cut-outs need "
+                          "an alpha channel)")
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -62,7 +75,6 @@ def _compressor():
 STRIP = 256
 """Rows converted and deflated at a time: no full-size float temporary is made, and strips are
 compressed in parallel threads (ISA-L, zlib and numpy release the GIL)."""
-MAX_THREADS = 8
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}
@@ -96,10 +108,6 @@ def adler32_combine(adler1: int, adler2: int, len2: int) -> int:
     sum1 %= _ADLER_BASE
     sum2 %= _ADLER_BASE
     return sum1 | (sum2 << 16)
-
-
-def _threads(strips: int) -> int:
-    return max(1, min(usable_cores(), MAX_THREADS, strips))
 
 
 def encode_png_rows(rows_of: Callable[[int, int], np.ndarray], height: int, width: int,
@@ -144,14 +152,7 @@ def encode_png_rows(rows_of: Callable[[int, int], np.ndarray], height: int, widt
             data = _ZLIB_HEADER + data
         return data, lib.adler32(raw), raw.size, zlib.crc32(data, _IDAT_CRC)
 
-    threads = _threads(len(starts))
-    if threads == 1:
-        pieces = [piece(y0) for y0 in starts]
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(threads, thread_name_prefix="png") as pool:
-            pieces = list(pool.map(piece, starts))
+    pieces = parallel_map(piece, starts)
     adler = 1
     for _, a, n, _ in pieces:
         adler = adler32_combine(adler, a, n)

@@ -1,14 +1,9 @@
-"""Where Matting Studio keeps its per-user files.
+"""Where Matting Studio keeps its per-user files (autosaves, downloaded models).
 
-One place for the data folder, shared by every part of the application (downloaded models,
-and in time autosaves and anything else kept between runs):
-
-* ``$MATTING_STUDIO_DATA_DIR`` when set (tests, portable installs, studios with a shared disk);
-* otherwise the platform's usual place, from :mod:`platformdirs`: ``~/.local/share/matting-studio``
-  (or ``$XDG_DATA_HOME/matting-studio``) on Linux, ``~/Library/Application Support/matting-studio``
-  on macOS, ``%APPDATA%\\matting-studio`` on Windows.
-
-Nothing here creates a folder: callers create what they write into, when they write.
+The platform's usual data folder (platformdirs): ``~/.local/share/matting-studio`` on Linux
+(``$XDG_DATA_HOME`` honoured), ``%APPDATA%\\matting-studio`` on Windows,
+``~/Library/Application Support/matting-studio`` on macOS. ``MATTING_STUDIO_DATA_DIR``
+overrides it (tests, portable installs, studios with a shared disk).
 """
 
 from __future__ import annotations
@@ -16,21 +11,25 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import platformdirs
+
 APP_NAME = "matting-studio"
 DATA_DIR_ENV = "MATTING_STUDIO_DATA_DIR"
 
 
 def data_dir() -> Path:
-    """The per-user data folder (see the module docstring)."""
-    env = os.environ.get(DATA_DIR_ENV, "").strip()
+    """The per-user data folder (not created here)."""
+    env = os.environ.get(DATA_DIR_ENV)
     if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_path
-
-    # roaming=True keeps Windows on %APPDATA%, where autosaves have always been.
-    return user_data_path(APP_NAME, appauthor=False, roaming=True)
+        return Path(env)
+    return platformdirs.user_data_path(APP_NAME, appauthor=False, roaming=True)
 
 
-def models_dir() -> Path:
-    """Folder of the models downloaded with ``matting-studio models get``."""
-    return data_dir() / "models"
+def autosave_dir(base: str | os.PathLike[str] | None = None) -> Path:
+    """Autosaves of running and crashed editors: ``<data dir>/autosave``."""
+    return (Path(base) if base is not None else data_dir()) / "autosave"
+
+
+def models_dir(base: str | os.PathLike[str] | None = None) -> Path:
+    """Downloaded segmentation models: ``<data dir>/models``."""
+    return (Path(base) if base is not None else data_dir()) / "models"

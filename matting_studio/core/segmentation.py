@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 
 from . import models
-from .cpu import usable_cores
 from .errors import ModelError
+from .executor import thread_budget
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +131,9 @@ def _first_line(e: BaseException) -> str:
 
 
 def intra_op_threads() -> int:
-    """CPU threads of one model run: half the cores, because :func:`~.auto_trimap.model_answers`
-    runs the image and its mirror image side by side (on 2 cores, under load, that beat one
-    run after the other on both cores)."""
-    return max(1, usable_cores() // 2)
+    """CPU threads of one model run: half the core's thread budget, because
+    :func:`~.auto_trimap.model_answers` runs the image and its mirror image side by side."""
+    return max(1, thread_budget() // 2)
 
 
 _HOW = {"given": "set by the user", "checksum": "recognised by its checksum",

@@ -90,6 +90,9 @@ def run_app(args) -> int:
         print(f"matting-studio: {image}: file not found", file=sys.stderr)
         return 1
 
+    from ..core.executor import set_thread_budget
+
+    set_thread_budget(None)  # every usable core, shared by all of the editor's background work
     app = create_app()
     warm_model()
     from .main_window import MainWindow

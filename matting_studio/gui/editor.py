@@ -185,15 +185,11 @@ class EditorController(QObject):
 
     def set_trimap_params(self, params: TrimapParams) -> None:
         """Classic erode/dilate trimap with ``params`` (kernel size, iterations); undoable."""
-        changes: dict = {"trimap": params}
-        if hasattr(self.settings, "trimap_preset"):
-            changes["trimap_preset"] = "classic"
-        self.set_trimap_settings(**changes)
+        self.set_trimap_settings(trimap=params, trimap_preset="classic")
 
     def set_trimap_preset(self, preset: str) -> None:
         """Automatic trimap method ("adaptive", "classic", … as the core offers); undoable."""
-        if hasattr(self.settings, "trimap_preset"):
-            self.set_trimap_settings(trimap_preset=preset)
+        self.set_trimap_settings(trimap_preset=preset)
 
     def set_trimap_settings(self, **changes) -> None:
         """Change the trimap fields of the settings (for this and later photos); undoable."""

@@ -1,6 +1,6 @@
 """Autosave, crash recovery, projects and "unsaved changes?" for the editor (Qt glue only).
 
-All the logic lives in :mod:`matting_studio.core.session`; this module connects it to an
+All the logic lives in :mod:`matting_studio.core.project` and :mod:`~matting_studio.core.autosave`; this module connects it to an
 :class:`~matting_studio.gui.editor.EditorController` and a window:
 
 * :class:`SessionKeeper` autosaves the document's strokes and settings a moment after each
@@ -26,17 +26,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 
+from ..core.autosave import Autosaver, RecoveryItem, discard
 from ..core.errors import MattingStudioError
-from ..core.session import (
-    Autosaver,
-    Project,
-    RecoveryItem,
-    check_source,
-    discard,
-    file_sha256,
-    load_project,
-    save_project,
-)
+from ..core.photo_source import Fingerprint
+from ..core.project import PhotoEdit, Project, load_project, save_project
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +51,10 @@ class SessionKeeper(QObject):
         self.project_path: Path | None = None  # the user's .msproj, once saved or opened
         self.view_state: Callable[[], dict] = dict  # the window may supply zoom/pan etc.
         self.ask: Callable[[str, str, str, tuple[str, ...]], str] = _ask_with_message_box
-        self._hash: tuple[str, str, int] | None = None  # (path, sha256, size) of the photo
+        self._hash: tuple[str, Fingerprint] | None = None  # the photo's path and fingerprint
         self._saved_state = None
         self._autosaved_state = None
-        self._pending: Project | None = None  # strokes to put back once the photo is open
+        self._pending: PhotoEdit | None = None  # strokes to put back once the photo is open
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
@@ -86,12 +79,10 @@ class SessionKeeper(QObject):
             return None
         path = str(Path(doc.path).absolute())
         if self._hash is None or self._hash[0] != path:
-            self._hash = (path, file_sha256(path), Path(path).stat().st_size)
-        project = Project(source_path=path, source_sha256=self._hash[1],
-                          source_size=self._hash[2], strokes=list(doc.strokes),
-                          view=self.view_state())
-        project.apply_settings(doc.settings)
-        return project
+            self._hash = (path, Fingerprint.of(path))
+        edit = PhotoEdit(source_path=path, fingerprint=self._hash[1], strokes=list(doc.strokes),
+                         settings=doc.settings, view=self.view_state())
+        return Project(photos=[edit])
 
     # ------------------------------------------------------------------ signals
     def _on_document(self, doc) -> None:
@@ -99,7 +90,7 @@ class SessionKeeper(QObject):
         pending, self._pending = self._pending, None
         if pending is not None and doc.path is not None and \
                 Path(doc.path).absolute() == Path(pending.source_path).absolute():
-            settings = pending.settings()
+            settings = pending.settings
             if settings != doc.settings and settings.model_path == doc.settings.model_path \
                     and settings.preset == doc.settings.preset:
                 doc.set_settings(settings)
@@ -130,7 +121,7 @@ class SessionKeeper(QObject):
                 return False
             self.autosaver.save(project)
         except (MattingStudioError, OSError) as e:
-            log.warning("autosave failed: %s", e)
+            log.warning("%s", e)
             return False
         self._autosaved_state = state
         return True
@@ -155,34 +146,35 @@ class SessionKeeper(QObject):
         Returns a message for the status bar ("" when all is well); raises SessionError.
         """
         project = load_project(path)
-        status = check_source(project)
+        edit = project.photos[project.current]
+        status = edit.find_source(project.path)
         if photo is None:
             if not status.usable:
                 from ..core.errors import SessionError
 
                 raise SessionError(status.message)
             photo = status.path
-        project.source_path = str(Path(photo).absolute())
-        self._pending = project
+        edit.source_path = str(Path(photo).absolute())
+        self._pending = edit
         self.project_path = Path(path)
-        self.controller.settings = project.settings()
+        self.controller.settings = edit.settings
         self.controller.open(photo)
         return "" if status.ok else status.message
 
     def restore(self, item: RecoveryItem) -> str:
         """Reopen a recovered autosave; deletes it once handed over. Raises SessionError."""
-        status = check_source(item.project)
+        edit = item.project.photos[item.project.current]
+        status = edit.find_source()
         if not status.usable:
             from ..core.errors import SessionError
 
             raise SessionError(status.message)
-        project = item.project
-        project.source_path = str(status.path)
-        self._pending = project
+        edit.source_path = str(status.path)
+        self._pending = edit
         self.project_path = None
-        self.controller.settings = project.settings()
+        self.controller.settings = edit.settings
+        self.autosaver.adopt(item)  # saved as this session's autosave before the old one goes
         self.controller.open(status.path)
-        discard(item)
         return "" if status.ok else status.message
 
     # ------------------------------------------------------------------ lifecycle

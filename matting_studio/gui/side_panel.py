@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core import limits
 from ..core.pipeline import PipelineSettings
 from ..core.trimap import TrimapParams
+from ..core.trimap_presets import TRIMAP_PRESETS
 from .brush_tool import MAX_SIZE, MIN_SIZE
 from .qimage import MODE_COLORS
 
@@ -31,8 +33,6 @@ BRUSHES = (("foreground", "Subject", "F"), ("background", "Background", "B"),
 BACKGROUND_LABELS = (("checkerboard", "Checkerboard"), ("white", "White"), ("black", "Black"),
                      ("color", "Colour…"))
 
-HAS_PRESETS = hasattr(PipelineSettings(), "trimap_preset")
-TRIMAP_METHODS = (("adaptive", "Adaptive"), ("classic", "Classic"))
 
 STEPS = (
     "<b>1.</b> Open a photo (or drop it on the window).<br>"
@@ -123,26 +123,23 @@ class SidePanel(QWidget):
         form = QFormLayout(tri)
         self.method_combo = QComboBox()
         self.method_combo.setObjectName("trimapMethod")
-        for key, label in TRIMAP_METHODS:
-            self.method_combo.addItem(label, key)
+        for preset in TRIMAP_PRESETS.values():
+            self.method_combo.addItem(preset.label, preset.name)
         self.method_combo.setToolTip(
             "How the unknown (grey) band around the subject is drawn.\n"
-            "Adaptive: shaped by the model's confidence and the photo's edges.\n"
-            "Classic: a fixed band from the kernel size and iterations below\n"
-            "(changing them switches to Classic).")
+            + "\n".join(f"{p.label}: {p.help}." for p in TRIMAP_PRESETS.values())
+            + "\n(Changing the kernel size or iterations switches to Classic.)")
         self.method_combo.activated.connect(
             lambda i: self.trimapPresetChanged.emit(self.method_combo.itemData(i)))
         form.addRow("Method", self.method_combo)
-        self.method_combo.setVisible(HAS_PRESETS)
-        form.labelForField(self.method_combo).setVisible(HAS_PRESETS)
         self.kernel_spin = QSpinBox()
         self.kernel_spin.setObjectName("kernelSize")
-        self.kernel_spin.setRange(1, 51)
+        self.kernel_spin.setRange(int(limits.KERNEL_SIZE.lo), int(limits.KERNEL_SIZE.hi))
         self.kernel_spin.setToolTip("Size of the erode / dilate kernel that sets the width of the "
                                     "unknown (grey) band around the subject")
         self.iter_spin = QSpinBox()
         self.iter_spin.setObjectName("iterations")
-        self.iter_spin.setRange(0, 20)
+        self.iter_spin.setRange(int(limits.ITERATIONS.lo), int(limits.ITERATIONS.hi))
         self.iter_spin.setToolTip("How many times the kernel is applied (0 = hard edge)")
         form.addRow("Kernel size", self.kernel_spin)
         form.addRow("Iterations", self.iter_spin)
@@ -223,7 +220,7 @@ class SidePanel(QWidget):
 
     def set_trimap_settings(self, settings: PipelineSettings) -> None:
         self.set_trimap_params(settings.trimap)
-        i = self.method_combo.findData(getattr(settings, "trimap_preset", "classic"))
+        i = self.method_combo.findData(settings.trimap_preset)
         if i >= 0:
             self.method_combo.setCurrentIndex(i)
 

@@ -94,8 +94,17 @@ def test_usage_errors_exit_2(tmp_path, photo):
 def test_output_cannot_be_the_input(photo):
     before = photo.read_bytes()
     r = run("cutout", photo, "-o", photo)
-    assert r.returncode == 1 and "original" in r.stderr
+    assert r.returncode == 2 and "astro.png is an input file" in r.stderr
     assert photo.read_bytes() == before
+
+
+@pytest.mark.parametrize("flags", [("-o", "same.png", "--alpha-out", "same.png"),
+                                   ("--alpha-out", "x.png", "--trimap-out", "x.png"),
+                                   ("-o", "c.png", "--trimap-out", "./c.png")])
+def test_two_outputs_on_one_file_are_refused_before_any_work(tmp_path, photo, flags):
+    r = run("cutout", photo, *flags, cwd=tmp_path)
+    assert r.returncode == 2 and "would both be written to" in r.stderr, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["astro.png"]
 
 
 def test_bad_model_gives_one_line(tmp_path, photo):

@@ -214,14 +214,11 @@ def test_cli_never_overwrites_any_input(tmp_path, tiny_model):
     twin = tmp_path / "a.jpg"
     twin.write_bytes(hf.encode(hf.subject(), "JPEG"))
     before = _snapshot(tmp_path)
-    code = cli.main(["cutout", "-q", "--model", str(tiny_model), "--preset", "u2netp",
-                     str(victim), str(a), str(twin)])
-    assert code == 1
-    after = _snapshot(tmp_path)
-    assert after[str(victim)] == before[str(victim)]
-    assert after[str(a)] == before[str(a)] and after[str(twin)] == before[str(twin)]
-    # victim itself produced a_cutout_cutout.png; a.png and a.jpg were refused
-    assert (tmp_path / "a_cutout_cutout.png").exists()
+    with pytest.raises(SystemExit) as e:  # refused before any work: a usage error
+        cli.main(["cutout", "-q", "--model", str(tiny_model), "--preset", "u2netp",
+                  str(victim), str(a), str(twin)])
+    assert e.value.code == 2
+    assert _snapshot(tmp_path) == before  # nothing written, nothing changed
 
 
 def test_cli_alpha_out_onto_the_trimap_is_refused(tmp_path, capsys):
@@ -230,9 +227,10 @@ def test_cli_alpha_out_onto_the_trimap_is_refused(tmp_path, capsys):
     tri_cases = hf.trimap_cases(tmp_path / "t")
     tri = tmp_path / "t" / tri_cases[0].name
     before = tri.read_bytes()
-    code = cli.main(["cutout", "-q", str(photo), "--trimap", str(tri), "--alpha-out", str(tri)])
-    assert code == 1 and tri.read_bytes() == before
-    assert "refusing to overwrite" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        cli.main(["cutout", "-q", str(photo), "--trimap", str(tri), "--alpha-out", str(tri)])
+    assert e.value.code == 2 and tri.read_bytes() == before
+    assert "is an input file; refusing to write the alpha over it" in capsys.readouterr().err
 
 
 def test_cli_user_trimaps_of_odd_sizes_and_values(tmp_path, capsys):

@@ -224,15 +224,14 @@ def test_cli_cutout_with_a_missing_model_name(tmp_path, data_dir, capsys):
 
 
 def test_projects_keep_the_model_name(tmp_path):
-    from matting_studio.core.pipeline import PipelineSettings
-    from matting_studio.core.session import Project, load_project, save_project
+    from matting_studio.core.project import PhotoEdit, Project, load_project, save_project
+    from matting_studio.core.settings import PipelineSettings
 
-    photo = _photo(tmp_path)
-    project = Project.for_image(photo, PipelineSettings(model_path="isnet-general-use"))
-    saved = save_project(tmp_path / "p.msproj", project)
-    again = load_project(saved)
-    assert again.model_path == "isnet-general-use"
-    assert again.settings().model_path == "isnet-general-use"
+    settings = PipelineSettings(model_path="isnet-general-use")
+    edit = PhotoEdit.for_image(_photo(tmp_path), settings=settings)
+    saved = save_project(tmp_path / "p.msproj", Project(photos=[edit]))
+    again = load_project(saved).photos[0].settings
+    assert (again.model_path, again.preset) == ("isnet-general-use", None)
 
 
 # ------------------------------------------------------------------------------ checks

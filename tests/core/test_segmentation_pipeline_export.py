@@ -10,8 +10,14 @@ from matting_studio.core.errors import ModelError
 from matting_studio.core.export import encode_png, save_cutout
 from matting_studio.core.image_io import LoadedImage, load_image
 from matting_studio.core.pipeline import PipelineSettings, export_result, run_cutout
-from matting_studio.core.segmentation import (PRESETS, SegmentationModel, default_model_path,
-                                              get_model, guess_preset, preset_for)
+from matting_studio.core.segmentation import (
+    PRESETS,
+    SegmentationModel,
+    default_model_path,
+    get_model,
+    guess_preset,
+    preset_for,
+)
 
 
 def test_embedded_model_ships_inside_our_package():

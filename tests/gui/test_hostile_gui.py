@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from gui_helpers import make_window
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "core"))

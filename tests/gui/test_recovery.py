@@ -38,7 +38,7 @@ def _window(qtbot, app_settings, data_dir):
 
 
 def test_autosave_crash_restore_and_close_guard(qtbot, app_settings, photo, tmp_path):
-    from matting_studio.core.session import list_recoverable
+    from matting_studio.core.autosave import list_recoverable
     from matting_studio.gui.recovery import CANCEL, DISCARD, RESTORE
 
     data = tmp_path / "data"

@@ -10,8 +10,6 @@ tiles of the unknown band, coarse-to-fine beyond a budget (:mod:`.tiling`, :mod:
 
 from __future__ import annotations
 
-from . import cf as _cf  # noqa: F401  (registers "cf")
-from . import knn as _knn  # noqa: F401  (registers "knn")
 from .registry import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -28,7 +26,10 @@ from .registry import (
 from .tiling import TileParams
 from .warmup import warmup
 
-# imported on first use (scipy.sparse and the k-d tree: ~0.2 s of start-up)
+# each backend's module is imported on first use (scipy.sparse and the k-d tree)
+register_lazy("cf", "closed-form matting (Levin et al.)", ".cf", "solve_cf")
+register_lazy("knn", "KNN matting (Chen et al.): non-local nearest-neighbour Laplacian", ".knn",
+              "solve_knn")
 register_lazy("ifm", "information-flow matting (Aksoy et al.): closed-form + colour-mixture "
               "+ intra-unknown flows, PCG", ".ifm", "solve_ifm")
 # full-size budget per backend (cf: ScaleParams default, 80k). ifm on GT01 upscaled to 4 MP

@@ -11,13 +11,12 @@ strips of :data:`STRIP` rows, so memory stays a few bytes per pixel beyond the i
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-from ..cpu import usable_cores
+from ..executor import parallel_map
 from ..progress import CancelToken, ProgressFn, no_progress, sub_progress
 from .tiling import CropSolver, TileParams, solve_tiled, unknown_mask
 
@@ -166,12 +165,9 @@ def upsample_alpha(
         u = unk[r0 - y0:r1 - y0, c0:c1]
         np.copyto(out[r0:r1, c0:c1], a, where=u)
 
-    # strips write disjoint rows, and OpenCV and numpy release the GIL: both cores work
-    starts = range(0, h, STRIP)
-    with ThreadPoolExecutor(max(1, min(2, usable_cores())),
-                            thread_name_prefix="upsample") as pool:
-        for i, _ in enumerate(pool.map(strip, starts)):
-            progress(min((i + 1) * STRIP, h) / h, "refining at full size")
+    # strips write disjoint rows, and OpenCV and numpy release the GIL
+    parallel_map(strip, range(0, h, STRIP),
+                 on_done=lambda done, total: progress(done / total, "refining at full size"))
     return out
 
 
