@@ -394,7 +394,9 @@ def reshaped(rng, name: str, data: bytes) -> tuple[bytes, str] | None:
     elif kind == "png" and "transparency" in info:
         kw["transparency"] = info["transparency"]
     elif kind == "tiff":
-        kw["compression"] = info.get("compression", "raw")
+        # Pillow's libtiff JPEG writer corrupts the heap on strips of other than 8k rows
+        kw["compression"] = {"jpeg": "tiff_lzw"}.get(info.get("compression", "raw"),
+                                                     info.get("compression", "raw"))
         kw.pop("exif", None)
     elif kind == "webp":
         kw["lossless"] = b"VP8L" in data[:64]
