@@ -73,7 +73,7 @@ class _Loader:
         self._next = {}
 
     def _load(self, index: int):
-        from .core.image_io import load_grey, load_image
+        from .core.io import load_grey, load_image
 
         item = self.items[index]
         image = load_image(item.source)
@@ -143,7 +143,7 @@ def _run_batch(args, items, settings, loader, cutout_item) -> int:
     from tqdm import tqdm
 
     from .core.errors import Cancelled, MattingStudioError
-    from .core.image_io import display_name
+    from .core.io import display_name
     from .core.matting import load_backend
     from .core.segmentation import get_model
 

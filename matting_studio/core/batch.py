@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .errors import ExportError, MattingStudioError
 from .export import check_output_suffix
-from .image_io import SUPPORTED_SUFFIXES, LoadedImage, display_name, load_grey, load_image
+from .io import SUPPORTED_SUFFIXES, LoadedImage, display_name, load_grey, load_image
 from .pipeline import CutoutResult, export_result, run_cutout
 from .progress import CancelToken, ProgressFn, no_progress
 from .settings import PipelineSettings
@@ -163,7 +163,7 @@ def plan_batch(inputs: Sequence[Path], output: str | None = None, alpha_out: str
     :class:`PlanError` when the plan would write two outputs to one file, write over an input
     photo or the user's trimap, or asks for single-photo options with several photos.
     """
-    from .image_io import same_file
+    from .io import same_file
 
     template = check_name_template(template)
     if not inputs:

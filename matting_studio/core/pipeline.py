@@ -16,7 +16,7 @@ import numpy as np
 
 from .auto_trimap import model_answers, upsample_mask
 from .export import save_alpha, save_cutout, save_trimap
-from .image_io import LoadedImage
+from .io import LoadedImage
 from .progress import CancelToken, ProgressFn, no_progress, sub_progress
 from .segmentation import get_model
 from .settings import PipelineSettings

@@ -25,7 +25,7 @@ import numpy as np
 
 from .auto_trimap import upsample_mask
 from .foreground import estimate_foreground
-from .image_io import LoadedImage, cap_alpha
+from .io import LoadedImage, cap_alpha
 from .matting import solve_alpha
 from .matting.interactive import resolve_region
 from .matting.multiscale import downscale_image, downscale_trimap

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import MattingStudioError
-from ..core.image_io import SUPPORTED_SUFFIXES
+from ..core.io import SUPPORTED_SUFFIXES
 from ..core.trimap import changed_bounds
 from ..resources_path import SAMPLE_PHOTO, resource_path
 from .actions import build_actions

@@ -24,7 +24,7 @@ import hostile_files as hf  # noqa: E402
 
 from matting_studio import cli  # noqa: E402
 from matting_studio.core.errors import ImageLoadError  # noqa: E402
-from matting_studio.core.image_io import display_name, load_image  # noqa: E402
+from matting_studio.core.io import display_name, load_image  # noqa: E402
 
 TIMEOUT = 240
 
@@ -264,7 +264,7 @@ def test_cli_unwritable_output_folder_leaves_nothing(tmp_path, tiny_model, monke
     """A full disk while writing: one clear line, no partial or temporary file."""
     import errno
 
-    from matting_studio.core import image_io
+    from matting_studio.core.io import atomic
 
     photo = tmp_path / "p.png"
     photo.write_bytes(hf.encode(hf.subject(), "PNG"))
@@ -275,10 +275,10 @@ def test_cli_unwritable_output_folder_leaves_nothing(tmp_path, tiny_model, monke
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(image_io.os, "fsync", full)
+    monkeypatch.setattr(atomic.os, "fsync", full)
     code = cli.main(["cutout", "-q", "--model", str(tiny_model), "--preset", "u2netp",
                      str(photo), "-o", str(out)])
-    monkeypatch.setattr(image_io.os, "fsync", real_fsync)
+    monkeypatch.setattr(atomic.os, "fsync", real_fsync)
     err = capsys.readouterr().err
     assert code == 1 and "disk is full" in err and "Traceback" not in err
     assert list(out.iterdir()) == []
@@ -307,7 +307,7 @@ def test_tiff_orientation_every_depth(kind):
     """OpenCV applies a TIFF's Orientation itself; Pillow does not: upright exactly once."""
     import cv2
 
-    from matting_studio.core.image_io import decode_image
+    from matting_studio.core.io import decode_image
 
     base = hf.subject()
     ref = base.astype(np.float32) / 255.0

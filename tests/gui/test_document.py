@@ -14,7 +14,7 @@ from matting_studio.core.document import (
     solve_request,
 )
 from matting_studio.core.errors import Cancelled, ExportError
-from matting_studio.core.image_io import LoadedImage
+from matting_studio.core.io import LoadedImage
 from matting_studio.core.matting import solve_alpha
 from matting_studio.core.pipeline import auto_trimap
 from matting_studio.core.progress import CancelToken
