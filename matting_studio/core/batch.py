@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ExportError, MattingStudioError
-from .export import check_output_suffix
+from .export import ExportOptions, check_output_suffix, export_result, output_format
 from .io import SUPPORTED_SUFFIXES, LoadedImage, display_name, load_grey, load_image
-from .pipeline import CutoutResult, export_result, run_cutout
+from .pipeline import CutoutResult, run_cutout
 from .progress import CancelToken, ProgressFn, no_progress
 from .settings import PipelineSettings
 from .trimap import normalize_trimap
@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_NAME = "{stem}_cutout.png"
 """Output file name of a photo: ``{stem}`` is the photo's name without its extension, ``{ext}``
-its extension without the dot, ``{n}`` its position in the batch (1, 2, …)."""
+its extension without the dot, ``{n}`` its position in the batch (1, 2, …). The template's
+extension decides the format of the cut-outs (``{stem}.jpg``: JPEG on white; ``.tif``,
+``.webp``, ``.png``)."""
 _FIELDS = {"stem", "ext", "n"}
 
 
@@ -155,13 +157,16 @@ def _key(path: Path) -> str:
 
 def plan_batch(inputs: Sequence[Path], output: str | None = None, alpha_out: str | None = None,
                trimap_out: str | None = None, user_trimap: str | None = None,
-               template: str = DEFAULT_NAME) -> list[BatchItem]:
+               template: str = DEFAULT_NAME,
+               options: ExportOptions = ExportOptions()) -> list[BatchItem]:
     """Every output path of the batch, decided before any work.
 
     ``output``: a file (one input) or a folder (created when first written into; a trailing
-    slash or a name without an extension means a folder); None: beside each input.
-    :class:`PlanError` when the plan would write two outputs to one file, write over an input
-    photo or the user's trimap, or asks for single-photo options with several photos.
+    slash or a name without an extension means a folder); None: beside each input. Each
+    output's extension decides its format (:data:`~.export.OUTPUT_FORMATS`; a trimap must be
+    lossless). :class:`PlanError` when the plan would write two outputs to one file, write
+    over an input photo or the user's trimap, names a format we do not write, or asks for
+    single-photo options with several photos.
     """
     from .io import same_file
 
@@ -192,7 +197,9 @@ def plan_batch(inputs: Sequence[Path], output: str | None = None, alpha_out: str
     for item in items:
         for kind, path in item.outputs.items():
             try:
-                check_output_suffix(path, f"the {kind}")
+                check_output_suffix(path, f"the {kind}", lossless=kind == "trimap")
+                if kind == "cut-out":
+                    _check_canvas_fits(path, options)
             except ExportError as e:
                 raise PlanError(str(e)) from None
             for k in keep:
@@ -209,12 +216,23 @@ def plan_batch(inputs: Sequence[Path], output: str | None = None, alpha_out: str
     return items
 
 
+def _check_canvas_fits(path: Path, options: ExportOptions) -> None:
+    from .encoders import WEBP_MAX_SIDE
+
+    fmt = options.format_of(path) if options.format else output_format(path, "the cut-out")
+    c = options.canvas
+    if c is not None and fmt.name == "WEBP" and max(c.width, c.height) > WEBP_MAX_SIDE:
+        raise ExportError(f"{display_name(path)}: WebP images can be at most {WEBP_MAX_SIDE} "
+                          f"pixels on a side; the canvas is {c.width}×{c.height}")
+
+
 def cutout_item(item: BatchItem, settings: PipelineSettings,
                 progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
                 image: LoadedImage | None = None, trimap_grey=None,
-                on_result: Callable[[LoadedImage, CutoutResult], None] | None = None
-                ) -> list[Path]:
-    """Cut out one photo and write its outputs (atomically, never over an original).
+                on_result: Callable[[LoadedImage, CutoutResult], None] | None = None,
+                options: ExportOptions = ExportOptions()) -> list[Path]:
+    """Cut out one photo and write its outputs (atomically, never over an original), the
+    cut-out as ``options`` say (format by extension, background, canvas).
 
     ``image`` / ``trimap_grey`` may come already decoded (e.g. by a loader thread). Raises a
     :class:`MattingStudioError` subclass with a one-line message on any failure.
@@ -234,7 +252,7 @@ def cutout_item(item: BatchItem, settings: PipelineSettings,
     for _, path in item.outputs.items():
         ensure_folder(path)
     out = item.outputs
-    written = export_result(image, result, out.cutout, out.alpha, out.trimap)
+    written = export_result(image, result, out.cutout, out.alpha, out.trimap, options)
     log.info("%s → %s", display_name(item.source), ", ".join(display_name(w) for w in written))
     return written
 
