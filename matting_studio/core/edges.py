@@ -12,11 +12,13 @@ adjusted alpha. The steps, in Photoshop's order:
 4. **shift edge** ``E`` px: grows the matte by ``E`` pixels (grey-level dilation by a disk),
    or shrinks it (erosion) when negative.
 
-Cost: each step only changes pixels within its reach of the matte's soft or changing parts;
-:func:`adjust_edges` finds the 64-pixel blocks where the matte is not flat 0 or 1, works on
-tiles around them only (the result is the same as over the whole photo) and spreads the tiles
-over the core's thread budget. The disk of the shift is the union of a few rectangles (each an
-O(1)-per-pixel min/max filter), within 2 % of the radius; large blurs are three box blurs.
+Cost: blurs and contrast run over the whole matte (OpenCV's filters, three box blurs for a
+large σ: the cost does not grow with the radius). The shift is the expensive step (its disk
+is the union of six rectangles, each an O(1)-per-pixel min/max filter, within 2 % of the
+radius), and it only changes pixels within its reach of the matte's soft parts: with a shift,
+:func:`adjust_edges` finds the 64-pixel blocks where the matte is not flat 0 or 1 and works on
+tiles around them only, spread over the core's thread budget (the result is the same as over
+the whole matte). ``benchmarks/bench_edges.py`` measures both at 12 and 24 MP.
 """
 
 from __future__ import annotations
@@ -77,9 +79,9 @@ def adjust_edges(alpha: np.ndarray, params: EdgeParams) -> np.ndarray:
     if a.ndim != 2:
         raise ValueError("the matte must be a 2-D array")
     h, w = a.shape
+    if h == 0 or w == 0 or not params.shift:
+        return _chain(a, params)  # whole-matte filters beat tiles (and their search) here
     out = a.copy()
-    if h == 0 or w == 0:
-        return out
     reach = params.reach
     tiles = _active_tiles(a, reach)
     if not tiles:
@@ -116,10 +118,19 @@ def _active_tiles(a: np.ndarray, reach: int) -> list[tuple[int, int, int, int]]:
     0 or flat 1: everywhere else every step leaves the matte as it is."""
     h, w = a.shape
     bh, bw = -(-h // BLOCK), -(-w // BLOCK)
-    pad = np.pad(a, ((0, bh * BLOCK - h), (0, bw * BLOCK - w)), mode="edge")
-    blocks = pad.reshape(bh, BLOCK, bw, BLOCK)
-    lo = blocks.min(axis=(1, 3))
-    hi = blocks.max(axis=(1, 3))
+    lo = np.empty((bh, bw), np.float32)
+    hi = np.empty((bh, bw), np.float32)
+    pad = bw * BLOCK - w
+
+    def band(by: int) -> None:  # rows of a block band: contiguous reductions, then per block
+        rows = a[by * BLOCK:(by + 1) * BLOCK]
+        for red, dst in ((np.min, lo), (np.max, hi)):
+            v = red(rows, axis=0)
+            if pad:
+                v = np.concatenate([v, np.full(pad, v[-1], np.float32)])
+            dst[by] = red(v.reshape(bw, BLOCK), axis=1)
+
+    parallel_map(band, range(bh))
     flat = (lo == hi) & ((lo == 0.0) | (lo == 1.0))
     active = (~flat).astype(np.uint8)
     grow = -(-reach // BLOCK)
@@ -132,9 +143,11 @@ def _active_tiles(a: np.ndarray, reach: int) -> list[tuple[int, int, int, int]]:
     tiles = []
     for ty in range(0, bh, step):
         for tx in range(0, bw, step):
-            if active[ty:ty + step, tx:tx + step].any():
-                tiles.append((ty * BLOCK, min((ty + step) * BLOCK, h),
-                              tx * BLOCK, min((tx + step) * BLOCK, w)))
+            part = active[ty:ty + step, tx:tx + step]
+            rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
+            if rows.size:  # the tile, cut down to its active blocks
+                tiles.append(((ty + rows[0]) * BLOCK, min((ty + rows[-1] + 1) * BLOCK, h),
+                              (tx + cols[0]) * BLOCK, min((tx + cols[-1] + 1) * BLOCK, w)))
     return tiles
 
 
