@@ -11,13 +11,14 @@ import io
 import logging
 import os
 import stat
-import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError, features
 
 from ..errors import ImageLoadError
+from ..memory import check_photo_fits
+from .heif import HEIF_KINDS, decode_heif
 from .image import LoadedImage, max_pixels, too_large_message
 from .names import display_name, short
 from .pixels import (
@@ -29,10 +30,14 @@ from .pixels import (
     safe_exif,
 )
 from .png import fast_png
+from .quiet import quiet_opencv, warnings_to_debug
+from .raw import RAW_KINDS, decode_raw
 from .sniff import (
+    AVIF_KIND,
     MAX_JPEG_SCANS,
     RAW_SUFFIXES,
     damaged_message,
+    min_file_bytes,
     sniff_kind,
     unidentified_message,
 )
@@ -40,9 +45,10 @@ from .tiff import decode_tiff_with_opencv
 
 log = logging.getLogger(__name__)
 
-PIL_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "BMP", "GIF")
+PIL_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "BMP", "GIF") + (
+    ("AVIF",) if features.check("avif") else ())
 """The only Pillow decoders we let near a file. Others (EPS runs Ghostscript, PSD, ICO, ...)
-are refused with a "not supported" message rather than half-supported."""
+are refused with a "not supported" message rather than half-supported. AVIF: Pillow ≥ 11.3."""
 
 MAX_FILE_BYTES = 4 << 30
 """Files larger than this are refused before reading (no photo format needs more)."""
@@ -51,11 +57,16 @@ MAX_FILE_BYTES = 4 << 30
 Image.MAX_IMAGE_PIXELS = None
 
 
-def load_image(path: str | os.PathLike[str], limit: int | None = None) -> LoadedImage:
-    """Read an image file (JPEG, PNG 8/16-bit, TIFF, WebP, BMP, first frame of GIF/WebP/APNG).
+def load_image(path: str | os.PathLike[str], limit: int | None = None, *,
+               raw_preview: bool = False) -> LoadedImage:
+    """Read an image file (JPEG, PNG 8/16-bit, TIFF, WebP, BMP, first frame of GIF/WebP/APNG,
+    HEIC/HEIF, AVIF, camera RAW).
 
     The file is only read, never modified. Images larger than ``limit`` pixels (default
-    :func:`max_pixels`) are refused from their header, before any pixel memory is allocated.
+    :func:`max_pixels`), files too short to hold the pixels their header declares and photos
+    that would not fit in memory (:func:`~..memory.check_photo_fits`) are refused from their
+    header, before any pixel memory is allocated. ``raw_preview``: for a camera RAW file, the
+    JPEG the camera embedded (fast, 8-bit) instead of developing the sensor data.
 
     Raises
     ------
@@ -65,11 +76,12 @@ def load_image(path: str | os.PathLike[str], limit: int | None = None) -> Loaded
     path = Path(path)
     name = display_name(path)
     data = read_bytes(path, name)
-    return decode_image(data, name=name, path=path, limit=limit)
+    return decode_image(data, name=name, path=path, limit=limit, raw_preview=raw_preview)
 
 
 def decode_image(
-    data: bytes, name: str = "image", path: Path | None = None, limit: int | None = None
+    data: bytes, name: str = "image", path: Path | None = None, limit: int | None = None,
+    *, raw_preview: bool = False,
 ) -> LoadedImage:
     """Decode image bytes; see :func:`load_image`."""
     limit = max_pixels() if limit is None else limit
@@ -77,17 +89,19 @@ def decode_image(
         raise ImageLoadError(f"{name}: the file is empty (0 bytes)")
     suffix = path.suffix.lower() if path is not None else ""
     kind = sniff_kind(data)
-    if suffix in RAW_SUFFIXES and kind not in ("JPEG", "PNG"):
-        raise ImageLoadError(
-            f"{name}: camera RAW files are not supported; export a JPEG, PNG or 16-bit TIFF "
-            "from your RAW converter and open that"
-        )
+    quiet_opencv()
+    if kind in HEIF_KINDS:
+        return decode_heif(data, name, path, limit)
+    if kind in RAW_KINDS or (suffix in RAW_SUFFIXES and kind not in ("JPEG", "PNG")):
+        return decode_raw(data, name, path, limit, preview=raw_preview)
     if kind == "JPEG" and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
         # Each start-of-scan re-decodes the whole picture: a small file with thousands of
         # scans keeps a decoder busy for minutes. Real progressive JPEGs use about ten.
         raise ImageLoadError(f"{name}: the JPEG file is damaged (far too many scans)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    if kind == AVIF_KIND and "AVIF" not in PIL_FORMATS:
+        raise ImageLoadError(f"{name}: opening AVIF images needs Pillow 11.3 or newer with "
+                             "AVIF support (pip install -U pillow)")
+    with warnings_to_debug(name):
         try:
             im = Image.open(io.BytesIO(data), formats=PIL_FORMATS)
         except UnidentifiedImageError:
@@ -125,6 +139,10 @@ def _decode_opened(im: Image.Image, data: bytes, name: str, path: Path | None,
     if w * h > limit:
         raise ImageLoadError(too_large_message(name, w, h, limit))
     fmt = (im.format or "").upper()
+    if len(data) < min_file_bytes(data, fmt, w, h):
+        raise ImageLoadError(f"{name}: the {fmt} file is truncated or damaged ({len(data):,} "
+                             f"bytes cannot hold the {w}×{h} pixels its header declares)")
+    check_photo_fits(name, w, h)
     try:
         fast = fast_png(im, data, fmt, name)
         if fast is None:
@@ -228,12 +246,13 @@ def _decode_grey_8bit(data: bytes, name: str, path: Path) -> np.ndarray | None:
     if kind == "JPEG" and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
         return None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings_to_debug(name):
             with Image.open(io.BytesIO(data), formats=("PNG", "TIFF", "BMP", "JPEG")) as im:
                 w, h = im.size
                 if im.mode != "L" or w * h > max_pixels() or w <= 0 or h <= 0:
                     return None
+                if len(data) < min_file_bytes(data, kind, w, h):
+                    return None  # decode_image says why
                 im.load()
                 orientation = orientation_of(safe_exif(im, name))
                 grey = np.asarray(im, dtype=np.uint8)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from .names import short
 
-SUPPORTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
-SUPPORTED_TEXT = "JPEG, PNG, TIFF, WebP, BMP or GIF"
-
-MAX_JPEG_SCANS = 300
-"""More start-of-scan markers than this is a CPU-exhaustion attack, not a photo."""
-
 RAW_SUFFIXES = frozenset((
     ".3fr", ".arw", ".cr2", ".cr3", ".crw", ".dcr", ".dng", ".erf", ".iiq", ".k25", ".kdc",
     ".mef", ".mos", ".mrw", ".nef", ".nrw", ".orf", ".pef", ".raf", ".raw", ".rw2", ".rwl",
     ".sr2", ".srf", ".srw", ".x3f",
 ))
+"""Camera RAW files by name: developed through LibRaw (:mod:`.raw`)."""
+
+SUPPORTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif",
+                      ".heic", ".heif", ".hif", ".avif") + tuple(sorted(RAW_SUFFIXES))
+SUPPORTED_TEXT = "JPEG, PNG, TIFF, WebP, BMP, GIF, HEIC, AVIF or camera RAW"
+
+MAX_JPEG_SCANS = 300
+"""More start-of-scan markers than this is a CPU-exhaustion attack, not a photo."""
 
 
 # Signatures of files people mistake for photos, to say what they are instead of "unreadable".
@@ -84,7 +86,7 @@ def sniff_kind(data: bytes) -> str | None:
 
 
 _IMAGE_KINDS = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "TIFF": "TIFF", "BMP": "BMP",
-                "WEBP": "WebP"}
+                "WEBP": "WebP", "an AVIF image": "AVIF"}
 
 
 def unidentified_message(name: str, data: bytes, kind: str | None) -> str:
@@ -136,3 +138,43 @@ def jpeg_variant(data: bytes) -> str | None:
         i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
     return None
 
+
+
+AVIF_KIND = "an AVIF image"
+
+
+def min_file_bytes(data: bytes, fmt: str, w: int, h: int) -> int:
+    """The fewest bytes a file of this format can hold ``w`` × ``h`` pixels in (0: no bound).
+
+    A shorter file is truncated: decoding it would allocate the whole picture (gigabytes for a
+    header declaring 14000 × 14000) to fill it with grey. Huffman-coded JPEG spends at least
+    one bit per 8 × 8 block of luma (the DC code of every block); deflate (PNG) compresses at
+    most 1032 : 1. Arithmetic-coded JPEG and the other formats have no useful bound.
+    """
+    if fmt == "JPEG":
+        sof = _jpeg_sof(data)
+        if sof is None or sof in (0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+            return 0
+        return (w // 8) * (h // 8) // 8
+    if fmt == "PNG" and len(data) > 25 and data[:8] == b"\x89PNG\r\n\x1a\n":
+        depth, colour = data[24], data[25]
+        channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 1)
+        row = 1 + (w * channels * depth + 7) // 8
+        return h * row // 1032
+    return 0
+
+
+def _jpeg_sof(data: bytes) -> int | None:
+    """The start-of-frame marker (0xC0–0xCF) of a JPEG, or None."""
+    i, n = 2, len(data)
+    while i + 4 < n and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xFF:
+            i += 1
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return marker
+        if marker == 0xDA:
+            return None
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+    return None
