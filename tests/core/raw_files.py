@@ -27,6 +27,8 @@ def scene() -> np.ndarray:
     s[30:70, 10:40] = (0.6, 0.04, 0.04)  # red
     s[30:70, 50:80] = (0.04, 0.5, 0.04)  # green
     s[30:70, 90:120] = (0.04, 0.06, 0.6)  # blue
+    yy, xx = np.mgrid[0:16, 0:W]
+    s[80:96] = (0.02 + 0.5 * xx / W + 0.01 * yy)[:, :, None]  # a grey ramp: many levels
     return s
 
 
@@ -44,8 +46,10 @@ def _rational(values, signed=False):
 
 
 def make_dng(orientation: int = 1, bits: int = 12, make: str = "Matting Studio",
-             model: str = "Test DNG") -> bytes:
-    """DNG bytes of :func:`scene` as seen by the camera described above."""
+             model: str = "Test DNG", preview: bool = False) -> bytes:
+    """DNG bytes of :func:`scene` as seen by the camera described above. ``preview``: the
+    first directory is an 8-bit RGB preview (stored like the sensor, as cameras do) and the
+    sensor data is in its SubIFD."""
     stored = _stored(scene(), orientation)
     h, w = stored.shape[:2]
     white = (1 << bits) - 1
@@ -56,21 +60,31 @@ def make_dng(orientation: int = 1, bits: int = 12, make: str = "Matting Studio",
     cfa[1::2, 0::2] = cam[1::2, 0::2, 1]
     cfa[1::2, 1::2] = cam[1::2, 1::2, 2]
     data = np.clip(np.rint(cfa * white), 0, white).astype(np.uint16)
-    tags = [
+    main = [
         (271, "s", 0, make, True),
         (272, "s", 0, model, True),
         (274, "H", 1, orientation, True),
-        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
-        (33422, "B", 4, (0, 1, 1, 2), True),  # CFAPattern RGGB
         (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
         (50707, "B", 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
         (50708, "s", 0, f"{make} {model}", True),  # UniqueCameraModel
-        (50717, "I", 1, white, True),  # WhiteLevel
         (50721, "2i", 9, _rational(XYZ_TO_SRGB.ravel()), True),  # ColorMatrix1
         (50728, "2I", 3, _rational(AS_SHOT_NEUTRAL), True),  # AsShotNeutral
         (50778, "H", 1, 21, True),  # CalibrationIlluminant1: D65
     ]
+    sensor = [
+        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
+        (33422, "B", 4, (0, 1, 1, 2), True),  # CFAPattern RGGB
+        (50717, "I", 1, white, True),  # WhiteLevel
+    ]
     buf = io.BytesIO()
-    tifffile.imwrite(buf, data, photometric=32803, subfiletype=0, extratags=tags,
+    with tifffile.TiffWriter(buf) as tw:
+        if preview:
+            small = np.clip(stored, 0, 1) ** (1 / 2.2) * 255
+            tw.write(small.astype(np.uint8), photometric="rgb", subfiletype=1, subifds=1,
+                     extratags=main, metadata=None, software=False)
+            tw.write(data, photometric=32803, subfiletype=0, extratags=sensor, metadata=None,
+                     software=False)
+        else:
+            tw.write(data, photometric=32803, subfiletype=0, extratags=main + sensor,
                      metadata=None, software=False)
     return buf.getvalue()

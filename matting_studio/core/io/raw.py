@@ -110,21 +110,29 @@ def _embedded_preview(raw, rawpy, name: str, path: Path | None, limit: int, flip
     except Exception:  # noqa: BLE001 - a damaged preview: develop the RAW data instead
         log.debug("%s: embedded preview", name, exc_info=True)
         return None
-    if thumb.format != rawpy.ThumbFormat.JPEG:
+    if thumb.format == rawpy.ThumbFormat.BITMAP:  # uncompressed RGB (some cameras, DNGs)
+        arr = np.asarray(thumb.data)
+        if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
+            return None
+        icc, own_exif, stored_upright = None, None, False
+        pixels, alpha = np.divide(arr, np.float32(255.0), dtype=np.float32), None
+    elif thumb.format == rawpy.ThumbFormat.JPEG:
+        try:
+            image = decode_image(bytes(thumb.data), name=name, path=None, limit=limit)
+        except ImageLoadError:
+            log.info("%s: the embedded preview is unreadable; developing the RAW data", name)
+            return None
+        icc, own_exif = image.icc_profile, image.exif
+        pixels, alpha = image.rgb, image.source_alpha
+        stored_upright = _jpeg_orientation(bytes(thumb.data)) != 1
+    else:
         return None
-    try:
-        image = decode_image(bytes(thumb.data), name=name, path=None, limit=limit)
-    except ImageLoadError:
-        log.info("%s: the embedded preview is unreadable; developing the RAW data", name)
-        return None
-    pixels, alpha = image.rgb, image.source_alpha
-    if _jpeg_orientation(bytes(thumb.data)) == 1 and flip:
+    if not stored_upright and flip:
         orientation = _FLIP_TO_ORIENTATION.get(flip, 1)  # stored as the sensor saw it
         pixels = np.ascontiguousarray(apply_orientation(pixels, orientation))
     log.info("%s: embedded preview %d×%d", name, pixels.shape[1], pixels.shape[0])
-    return LoadedImage(rgb=pixels, source_alpha=alpha, bit_depth=8,
-                       icc_profile=image.icc_profile, exif=exif or image.exif, path=path,
-                       format="RAW preview")
+    return LoadedImage(rgb=pixels, source_alpha=alpha, bit_depth=8, icc_profile=icc,
+                       exif=exif or own_exif, path=path, format="RAW preview")
 
 
 def _jpeg_orientation(jpeg: bytes) -> int:
