@@ -18,9 +18,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ExportError, MattingStudioError
+from .errors import ExportError, MattingError, MattingStudioError
 from .export import ExportOptions, check_output_suffix, export_result, output_format
 from .io import SUPPORTED_SUFFIXES, LoadedImage, display_name, load_grey, load_image
+from .memory import is_out_of_memory
 from .pipeline import CutoutResult, run_cutout
 from .progress import CancelToken, ProgressFn, no_progress
 from .settings import PipelineSettings
@@ -245,14 +246,29 @@ def cutout_item(item: BatchItem, settings: PipelineSettings,
             trimap_grey = load_grey(item.user_trimap, "trimap")
         user_trimap = normalize_trimap(trimap_grey, image.rgb.shape[:2],
                                        display_name(item.user_trimap))
-    result = run_cutout(image, settings, user_trimap=user_trimap, progress=progress,
-                        cancel=cancel)
+    name = display_name(item.source)
+    w, h = image.size
+    try:
+        result = run_cutout(image, settings, user_trimap=user_trimap, progress=progress,
+                            cancel=cancel)
+    except Exception as e:  # running out of memory, however the library says it
+        if isinstance(e, MattingStudioError) or not is_out_of_memory(e):
+            raise
+        log.debug("%s: out of memory", name, exc_info=True)
+        raise MattingError(f"{name}: not enough memory to cut out this {w}×{h} photo "
+                           "(close other programs, or use a smaller photo)") from None
     if on_result is not None:
         on_result(image, result)
     for _, path in item.outputs.items():
         ensure_folder(path)
     out = item.outputs
-    written = export_result(image, result, out.cutout, out.alpha, out.trimap, options)
+    try:
+        written = export_result(image, result, out.cutout, out.alpha, out.trimap, options)
+    except Exception as e:
+        if isinstance(e, MattingStudioError) or not is_out_of_memory(e):
+            raise
+        log.debug("%s: out of memory", name, exc_info=True)
+        raise ExportError(f"{name}: not enough memory to write the cut-out") from None
     log.info("%s → %s", display_name(item.source), ", ".join(display_name(w) for w in written))
     return written
 
