@@ -25,7 +25,7 @@ from .memory import is_out_of_memory
 from .pipeline import CutoutResult, run_cutout
 from .progress import CancelToken, ProgressFn, no_progress
 from .settings import PipelineSettings
-from .trimap import normalize_trimap
+from .trimap import Stroke, normalize_trimap
 
 log = logging.getLogger(__name__)
 
@@ -231,12 +231,15 @@ def cutout_item(item: BatchItem, settings: PipelineSettings,
                 progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
                 image: LoadedImage | None = None, trimap_grey=None,
                 on_result: Callable[[LoadedImage, CutoutResult], None] | None = None,
+                strokes: Sequence[Stroke] = (), small_mask=None,
                 options: ExportOptions = ExportOptions()) -> list[Path]:
     """Cut out one photo and write its outputs (atomically, never over an original), the
     cut-out as ``options`` say (format by extension, background, canvas).
 
-    ``image`` / ``trimap_grey`` may come already decoded (e.g. by a loader thread). Raises a
-    :class:`MattingStudioError` subclass with a one-line message on any failure.
+    ``image`` / ``trimap_grey`` may come already decoded (e.g. by a loader thread);
+    ``strokes`` are an editor's (replayed over the trimap), ``small_mask`` the model's answer
+    when it is known already. Raises a :class:`MattingStudioError` subclass with a one-line
+    message on any failure.
     """
     if image is None:
         image = load_image(item.source)
@@ -249,8 +252,8 @@ def cutout_item(item: BatchItem, settings: PipelineSettings,
     name = display_name(item.source)
     w, h = image.size
     try:
-        result = run_cutout(image, settings, user_trimap=user_trimap, progress=progress,
-                            cancel=cancel)
+        result = run_cutout(image, settings, user_trimap=user_trimap, strokes=strokes,
+                            progress=progress, cancel=cancel, small_mask=small_mask)
     except Exception as e:  # running out of memory, however the library says it
         if isinstance(e, MattingStudioError) or not is_out_of_memory(e):
             raise
