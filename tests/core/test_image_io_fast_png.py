@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from matting_studio.core.io import decode as io_decode
-from matting_studio.core.io import png as io_png
 from matting_studio.core.errors import ImageLoadError
+from matting_studio.core.io import decode as io_decode
 from matting_studio.core.io import decode_image
+from matting_studio.core.io import png as io_png
 
 
 def _png(mode: str, exif_orientation: int | None = None, icc: bool = False) -> bytes:
