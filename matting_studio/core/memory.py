@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 
 BYTES_PER_PIXEL = 40
 """Peak of a whole cut-out per pixel of the photo (decode, model, trimap, solve, foreground
-colours, encoding): ``/usr/bin/time -v matting-studio cutout`` on GT01 upscaled gave 856–881 MB
-at 4 MP and 1,621 MB at 24 MP, i.e. 37.6 bytes per pixel over a fixed ~720 MB."""
+colours, encoding): the slope of the command line's peak between 4 and 24 MP, rounded up (the
+measurement is in ADR 0011)."""
 RAW_EXTRA_BYTES_PER_PIXEL = 16
 """LibRaw's own buffers while a RAW file is developed (raw data, 4-channel image, output)."""
 MARGIN_BYTES = 256 << 20
