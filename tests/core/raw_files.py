@@ -88,3 +88,74 @@ def make_dng(orientation: int = 1, bits: int = 12, make: str = "Matting Studio",
             tw.write(data, photometric=32803, subfiletype=0, extratags=main + sensor,
                      metadata=None, software=False)
     return buf.getvalue()
+
+
+def make_dng_with_jpeg_preview(orientation: int = 6) -> bytes:
+    """A DNG whose first directory is a JPEG preview (as most cameras embed one), stored like
+    the sensor, the sensor data in its SubIFD. Written by hand: tifffile needs imagecodecs to
+    write JPEG-compressed strips."""
+    import struct
+
+    from PIL import Image
+
+    stored = _stored(scene(), orientation)
+    h, w = stored.shape[:2]
+    small = (np.clip(stored, 0, 1) ** (1 / 2.2) * 255).astype(np.uint8)
+    jbuf = io.BytesIO()
+    Image.fromarray(small).save(jbuf, "JPEG", quality=95)
+    jpeg = jbuf.getvalue()
+    white = 4095
+    cam = stored * np.array(AS_SHOT_NEUTRAL)
+    cfa = np.empty((h, w))
+    cfa[0::2, 0::2], cfa[0::2, 1::2] = cam[0::2, 0::2, 0], cam[0::2, 1::2, 1]
+    cfa[1::2, 0::2], cfa[1::2, 1::2] = cam[1::2, 0::2, 1], cam[1::2, 1::2, 2]
+    sensor = np.clip(np.rint(cfa * white), 0, white).astype("<u2").tobytes()
+
+    out = bytearray(b"II*\x00\x00\x00\x00\x00")
+    types = {"B": (1, 1), "A": (2, 1), "H": (3, 2), "I": (4, 4), "R": (5, 8), "r": (10, 8)}
+
+    def blob(data: bytes) -> int:
+        if len(out) % 2:
+            out.append(0)
+        at = len(out)
+        out.extend(data)
+        return at
+
+    def pack(kind: str, values) -> bytes:
+        if kind == "A":
+            return values.encode("ascii") + b"\x00"
+        if kind in "Rr":
+            fmt = "<ii" if kind == "r" else "<II"
+            return b"".join(struct.pack(fmt, int(round(v * 10000)), 10000) for v in values)
+        return b"".join(struct.pack("<" + kind, v) for v in values)
+
+    def ifd(entries: list[tuple[int, str, object]]) -> int:
+        packed = []
+        for tag, kind, values in sorted(entries, key=lambda e: e[0]):
+            values = values if isinstance(values, (list, tuple, str)) else [values]
+            data = pack(kind, values)
+            count = len(data) // types[kind][1]
+            packed.append((tag, kind, count, data))
+        body = [(tag, kind, count, data if len(data) <= 4 else blob(data))
+                for tag, kind, count, data in packed]
+        at = blob(b"")
+        out.extend(struct.pack("<H", len(body)))
+        for tag, kind, count, data in body:
+            field = data.ljust(4, b"\x00") if isinstance(data, bytes) else struct.pack("<I", data)
+            out.extend(struct.pack("<HHI", tag, types[kind][0], count) + field)
+        out.extend(b"\x00\x00\x00\x00")
+        return at
+
+    jpeg_at, sensor_at = blob(jpeg), blob(sensor)
+    raw_ifd = ifd([(254, "I", 0), (256, "I", w), (257, "I", h), (258, "H", 16), (259, "H", 1),
+                   (262, "H", 32803), (273, "I", sensor_at), (277, "H", 1), (278, "I", h),
+                   (279, "I", len(sensor)), (284, "H", 1), (33421, "H", (2, 2)),
+                   (33422, "B", (0, 1, 1, 2)), (50717, "I", white)])
+    first = ifd([(254, "I", 1), (256, "I", w), (257, "I", h), (258, "H", (8, 8, 8)),
+                 (259, "H", 7), (262, "H", 6), (271, "A", "Matting Studio"), (272, "A", "JPEG"),
+                 (273, "I", jpeg_at), (274, "H", orientation), (277, "H", 3), (278, "I", h),
+                 (279, "I", len(jpeg)), (330, "I", raw_ifd), (50706, "B", (1, 4, 0, 0)),
+                 (50708, "A", "Matting Studio JPEG"), (50721, "r", list(XYZ_TO_SRGB.ravel())),
+                 (50728, "R", AS_SHOT_NEUTRAL), (50778, "H", 21)])
+    out[4:8] = struct.pack("<I", first)
+    return bytes(out)

@@ -178,6 +178,22 @@ def test_raw_preview_takes_the_embedded_jpeg(tmp_path):
     assert full.format == "RAW" and full.size == quick.size
 
 
+@pytest.mark.parametrize("orientation", [1, 6, 8])
+def test_raw_preview_takes_the_embedded_jpeg_upright(tmp_path, orientation):
+    path = tmp_path / "camera.dng"
+    path.write_bytes(raw_files.make_dng_with_jpeg_preview(orientation))
+    quick = load_image(path, raw_preview=True)
+    assert quick.format == "RAW preview" and quick.bit_depth == 8
+    assert quick.size == (raw_files.W, raw_files.H)
+    assert _marker_corner(quick.rgb) == "top-left"
+    exif = Image.Exif()
+    exif.load(quick.exif)
+    assert exif[0x010F] == "Matting Studio" and exif.get(0x0112) == 1
+    full = load_image(path)
+    assert full.format == "RAW" and full.bit_depth == 16 and full.size == quick.size
+    assert _marker_corner(full.rgb) == "top-left"
+
+
 def test_raw_preview_without_one_develops_the_raw_data(tmp_path):
     path = tmp_path / "no_preview.dng"
     path.write_bytes(raw_files.make_dng())
