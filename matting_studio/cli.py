@@ -33,8 +33,8 @@ def _cutout_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT",
                    help="output file (one photo) or folder (default: beside each photo)")
     p.add_argument("--name", metavar="TEMPLATE", default=DEFAULT_NAME,
-                   help="output file name in a folder: {stem} (the photo's name), {ext}, {n} "
-                        f"(default {DEFAULT_NAME})")
+                   help="output file name in a folder: {stem} (the photo's name), {ext}, {n}; "
+                        f"its extension decides the format (default {DEFAULT_NAME})")
     p.add_argument("-r", "--recursive", action="store_true",
                    help="also take the photos in subfolders of a folder given as IN")
     p.add_argument("--trimap", metavar="FILE", help="use this trimap instead of the automatic one")

@@ -6,13 +6,15 @@ atomic writing. One job per module; the names the rest of the application uses a
 * :mod:`.decode` — :func:`load_image`, :func:`decode_image`, :func:`load_grey`
 * :mod:`.pixels` — Pillow images to float arrays (bit depth, colour modes, ICC, orientation)
 * :mod:`.png`, :mod:`.tiff` — OpenCV fast path for plain PNGs; TIFFs Pillow cannot read
-* :mod:`.atomic` — :func:`write_atomic`, :func:`same_file`
+* :mod:`.heif`, :mod:`.raw` — HEIC / HEIF (pillow-heif), camera RAW (rawpy / LibRaw)
+* :mod:`.quiet` — native libraries' warnings logged at debug, not printed
+* :mod:`.atomic` — :func:`write_atomic`, :func:`same_file`, leftovers of killed runs
 * :mod:`.names` — :func:`display_name`
 """
 
 from __future__ import annotations
 
-from .atomic import same_file, write_atomic
+from .atomic import remove_stale_parts, same_file, write_atomic
 from .decode import MAX_FILE_BYTES, PIL_FORMATS, decode_image, load_grey, load_image
 from .image import DEFAULT_MAX_PIXELS, LoadedImage, cap_alpha, max_pixels
 from .names import display_name
@@ -22,6 +24,6 @@ from .sniff import RAW_SUFFIXES, SUPPORTED_SUFFIXES, SUPPORTED_TEXT, sniff_kind
 __all__ = [
     "DEFAULT_MAX_PIXELS", "MAX_FILE_BYTES", "PIL_FORMATS", "RAW_SUFFIXES", "SUPPORTED_SUFFIXES",
     "SUPPORTED_TEXT", "LoadedImage", "apply_orientation", "cap_alpha", "decode_image",
-    "display_name", "load_grey", "load_image", "max_pixels", "same_file", "sniff_kind",
-    "write_atomic",
+    "display_name", "load_grey", "load_image", "max_pixels", "remove_stale_parts", "same_file",
+    "sniff_kind", "write_atomic",
 ]
