@@ -12,6 +12,7 @@ spliced. Every case is a pure function of (seed, index), so a failure can be wri
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import sys
 import zlib
@@ -23,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
-import hostile_files as hf  # noqa: E402
+import hostile_files as hf
 
 W, H = 24, 16
 
@@ -142,7 +143,7 @@ def jpeg_segments(data: bytes) -> list[bytes]:
             cuts.append(i)
         i += 1
     cuts.append(len(data))
-    return [data[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+    return [data[a:b] for a, b in itertools.pairwise(cuts) if b > a]
 
 
 def riff_chunks(data: bytes) -> list[list]:
@@ -223,6 +224,7 @@ def _structural(rng, kind: str, data: bytes) -> tuple[bytes, str] | None:
         if len(chunks) < 2:
             return None
         i = int(rng.integers(0, len(chunks)))
+        label = chunks[i][1].decode("latin1")
         fix = bool(rng.random() < 0.7)  # usually valid checksums, so the damage goes deeper
         if op == "duplicate":
             chunks.insert(i, list(chunks[i]))
@@ -231,8 +233,7 @@ def _structural(rng, kind: str, data: bytes) -> tuple[bytes, str] | None:
         elif op == "length":
             chunks[i][0] = HUGE_LENGTHS[int(rng.integers(0, len(HUGE_LENGTHS)))]
             fix = False
-            how = f"{chunks[i][1].decode('latin1')} length field {chunks[i][0]}"
-            return png_join(chunks, fix), how
+            return png_join(chunks, fix), f"{label} length field {chunks[i][0]}"
         elif op == "size":
             w, h = EXTREME_SIZES[int(rng.integers(0, len(EXTREME_SIZES)))]
             ihdr = chunks[0]
@@ -241,8 +242,7 @@ def _structural(rng, kind: str, data: bytes) -> tuple[bytes, str] | None:
         else:
             j = int(rng.integers(0, len(chunks)))
             chunks[i], chunks[j] = chunks[j], chunks[i]
-        kinds = chunks[min(i, len(chunks) - 1)][1].decode("latin1") if chunks else "?"
-        return png_join(chunks, fix), f"PNG chunk {op} at {i} ({kinds}), crc fixed={fix}"
+        return png_join(chunks, fix), f"PNG chunk {op} at {i} ({label}), crc fixed={fix}"
     if kind == "jpeg":
         segs = jpeg_segments(data)
         if len(segs) < 3:

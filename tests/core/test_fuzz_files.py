@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import fuzz_files as ff  # noqa: E402
+import fuzz_files as ff
 
 CASES = int(os.environ.get("MATTING_STUDIO_FUZZ_CASES", "400"))
 SEED = int(os.environ.get("MATTING_STUDIO_FUZZ_SEED", "19"))
@@ -46,7 +46,7 @@ CASE_TIMEOUT = float(os.environ.get("MATTING_STUDIO_FUZZ_TIMEOUT", "60"))
 MAX_PIXELS = os.environ.get("MATTING_STUDIO_FUZZ_MAX_PIXELS", "16000000")
 KEEP = os.environ.get("MATTING_STUDIO_FUZZ_KEEP")
 WORKER_MEMORY = 8 << 30
-"""Address-space limit of the worker: a runaway allocation fails there, not on the machine."""
+"""Address-space limit of the worker (POSIX)."""
 FORBIDDEN = ("Traceback", "unexpected problem", "internal error", "please report")
 
 
@@ -57,6 +57,10 @@ def worker_main(model: str) -> None:
     one JSON line on the original stdout."""
     import tempfile
 
+    if os.name == "posix":  # a runaway allocation fails here, not on the machine
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
     from matting_studio import cli
 
     reply = os.fdopen(os.dup(1), "w", buffering=1)
@@ -84,23 +88,16 @@ def worker_main(model: str) -> None:
         reply.write(json.dumps({"code": code, "output": text, "seconds": seconds}) + "\n")
 
 
-def _limit_memory() -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
-
-
 class Worker:
     """The worker process; :meth:`run` answers a result dict, or raises :class:`Lost`."""
 
     def __init__(self, model: Path, log: Path):
         env = dict(os.environ, MATTING_STUDIO_MAX_PIXELS=MAX_PIXELS,
                    PYTHONIOENCODING="utf-8:backslashreplace")
-        self._log = open(log, "ab")
+        self._log = open(log, "ab")  # noqa: SIM115 - closed with the worker (close())
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--worker", str(model)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=self._log, env=env,
-            preexec_fn=_limit_memory if os.name == "posix" else None)
+            stdout=subprocess.PIPE, stderr=self._log, env=env)
         self._answers: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -162,7 +159,7 @@ def check_case(answer: dict, src: Path, digest: str, out_dir: Path, out: Path,
     """Judge one answer of the worker (fills ``outcome``)."""
     from PIL import Image
 
-    from matting_studio.core.image_io import display_name
+    from matting_studio.core.io import display_name
 
     problems = outcome.problems
     code, text = answer["code"], answer["output"]
@@ -269,7 +266,27 @@ def fuzz_run(tmp_path_factory) -> FuzzRun:
           f"{sum(bool(o.noise) for o in outcomes)} with other stderr lines; "
           f"{run.seconds:.1f} s (slowest {slow.name}: {slow.seconds:.1f} s)")
     print("refusals: " + "; ".join(f"{n}× {r}" for r, n in reasons.most_common(8)))
+    noise = Counter(noise_source(ln) for o in outcomes for ln in set(map(noise_source, o.noise)))
+    if noise:
+        print("other stderr lines (cases): " + "; ".join(f"{n}× {k}" for k, n in
+                                                         noise.most_common()))
     return run
+
+
+def noise_source(line: str) -> str:
+    """Which library a stray stderr line comes from, as far as its text tells."""
+    if line.startswith("libpng"):
+        return "libpng"
+    if line.startswith(("[ WARN", "[ERROR", "[ INFO")):
+        return "OpenCV log"
+    if line.startswith(("Corrupt JPEG", "Premature end", "Invalid JPEG", "Bogus")):
+        return "libjpeg"
+    if line.startswith(("TIFF", "tempfile.tif", "LZWDecode", "ZIPDecode", "PackBitsDecode",
+                        "MissingRequired", "JPEG", "Fax3Decode", "_TIFF", "OJPEG")):
+        return "libtiff"
+    if line.startswith(("ERROR PIL", "WARNING PIL")):
+        return "Pillow's log"
+    return line[:40]
 
 
 def _reason_kind(reason: str) -> str:
