@@ -182,6 +182,10 @@ def make_hostile_files(folder: str | os.PathLike[str], posix_extras: bool = True
     b[i + 10] ^= 0xFF
     add("bad_crc.png", bytes(b), "either", (W, H))
 
+    # Found by the file fuzz (test_fuzz_files.py): libpng printed "IHDR: out of place".
+    add("fuzz_twice_ihdr.png", png[:8] + png[8:33] + png[8:], "ok", (W, H),
+        "IHDR twice, checksums right")
+
     # --- decompression bombs: huge declared sizes, tiny files --------------------------
     add("bomb_ihdr.png", raw_png(100_000, 100_000, 8, 2, None,
                                  idat=zlib.compress(b"\x00" * 300_001, 9)), "error",
