@@ -267,6 +267,9 @@ def make_hostile_files(folder: str | os.PathLike[str], posix_extras: bool = True
     at = png16.index(b"IDAT") - 4
     add("rgb16_trns.png", png16[:at] + _chunk(b"tRNS", struct.pack(">HHH", 0, 0, 0)) + png16[at:],
         "ok", (W, H), "16-bit RGB with a transparent colour")
+    # Found by the file fuzz: libpng printed "PNG input buffer is incomplete".
+    add("fuzz_rgb16_no_iend.png", cv2.imencode(".png", deep[:, :, ::-1])[1].tobytes()[:-12], "ok",
+        (W, H), "16-bit RGB without its IEND chunk")
     jb = bytearray(jpg)
     k = jb.index(b"\xff\xc0")
     jb[k + 1] = 0xC3

@@ -324,5 +324,21 @@ def test_stderr_carries_nothing_else(fuzz_run):
         noisy, lambda o: " | ".join(o.noise)[:300])
 
 
+def test_16_bit_png_checked_before_opencv_keeps_its_depth():
+    """The 16-bit PNG path hands libpng only checked files (fix for its stderr noise): a
+    valid file with a text chunk after the pixels still loads at 16 bits."""
+    import cv2
+    import numpy as np
+
+    from matting_studio.core.io import decode_image
+
+    deep = ff.hf.subject().astype(np.uint16) * 257
+    png16 = cv2.imencode(".png", deep[:, :, ::-1])[1].tobytes()
+    late = png16[:-12] + ff.hf._chunk(b"tEXt", b"Comment\x00written last") + png16[-12:]
+    img = decode_image(late, "late.png")
+    assert img.bit_depth == 16
+    assert np.abs(img.rgb - deep / 65535.0).max() < 1e-6
+
+
 if __name__ == "__main__" and sys.argv[1:2] == ["--worker"]:
     worker_main(sys.argv[2])
