@@ -273,6 +273,9 @@ def make_hostile_files(folder: str | os.PathLike[str], posix_extras: bool = True
     jb = bytearray(jpg)
     k = jb.index(b"\xff\xc0")
     jb[k + 1] = 0xC3
+    # Found by the file fuzz: Pillow logged "More samples per pixel than can be decoded".
+    add("fuzz_tiff_samples.tif", _tiff_with_tag(encode(base, "TIFF", compression="jpeg"), 277,
+                                                12971), "error")
     add("lossless_sof3.jpg", bytes(jb), "error", note="lossless JPEG: not supported")
     jb = bytearray(jpg)
     jb[k + 4] = 12
@@ -394,6 +397,18 @@ def _tiff_with_orientation(tif: bytes, o: int) -> bytes:
     b += b"\x00" * (new_off - len(b))
     b += struct.pack(e + "H", len(entries)) + b"".join(entries) + bytes(next_ifd)
     b[4:8] = struct.pack(e + "I", new_off)
+    return bytes(b)
+
+
+def _tiff_with_tag(tif: bytes, tag: int, value: int) -> bytes:
+    """A TIFF with the SHORT value of ``tag`` in IFD0 replaced by ``value``."""
+    b = bytearray(tif)
+    e = "<" if b[:2] == b"II" else ">"
+    off = struct.unpack(e + "I", b[4:8])[0]
+    for k in range(struct.unpack(e + "H", b[off:off + 2])[0]):
+        at = off + 2 + 12 * k
+        if struct.unpack(e + "H", b[at:at + 2])[0] == tag:
+            b[at + 8:at + 10] = struct.pack(e + "H", value)
     return bytes(b)
 
 
