@@ -15,6 +15,7 @@ import dataclasses
 import datetime as _dt
 import json
 import logging
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -397,7 +398,8 @@ def load_project(path: str | os.PathLike[str]) -> Project:
                            "while saving)")
     try:
         # surrogatepass: files written before lone surrogates were escaped (see project_bytes)
-        doc = json.loads(raw.decode("utf-8", "surrogatepass"), parse_constant=_reject_constant)
+        doc = json.loads(raw.decode("utf-8", "surrogatepass"), parse_constant=_reject_constant,
+                         parse_float=_finite_float)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise SessionError(f"{name}: not a Matting Studio project, or the file is damaged "
                            "(not valid JSON)") from None
@@ -408,6 +410,15 @@ def load_project(path: str | os.PathLike[str]) -> Project:
 
 def _reject_constant(token: str) -> float:
     raise ValueError(f"{token} is not allowed")
+
+
+def _finite_float(token: str) -> float:
+    """JSON reads 1e400 as infinity: refused like the Infinity token (it could not be saved
+    again, and no limit admits it)."""
+    value = float(token)
+    if not math.isfinite(value):
+        raise ValueError(f"{token[:20]} is too large")
+    return value
 
 
 # --------------------------------------------------------------------------------------------

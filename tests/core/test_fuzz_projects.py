@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from matting_studio.core.errors import SessionError
 from matting_studio.core.project import Project, load_project, save_project
 
 
@@ -33,3 +34,19 @@ def test_a_photo_whose_name_is_not_utf8_saves_and_reopens(tmp_path):
     assert back == project
     assert os.fsencode(back.photos[0].source_path) == os.fsencode(photo)
     assert back.photos[0].find_source(saved).ok
+
+
+def _refused(tmp_path, text: str) -> str:
+    path = tmp_path / "p.msproj"
+    path.write_text(text)
+    with pytest.raises(SessionError) as e:
+        load_project(path)
+    message = str(e.value)
+    assert "\n" not in message and message.startswith("p.msproj: ") and len(message) < 200
+    return message
+
+
+def test_a_number_too_large_for_a_float_is_refused(tmp_path):
+    """1e400 reads as infinity: it loaded (in a view), and the project could not be saved."""
+    assert "damaged" in _refused(tmp_path, _v2(', "view": {"zoom": 1e400}'))
+    assert "damaged" in _refused(tmp_path, _v2(', "trimap": {"threshold": -1e400}'))
