@@ -50,3 +50,8 @@ def test_a_number_too_large_for_a_float_is_refused(tmp_path):
     """1e400 reads as infinity: it loaded (in a view), and the project could not be saved."""
     assert "damaged" in _refused(tmp_path, _v2(', "view": {"zoom": 1e400}'))
     assert "damaged" in _refused(tmp_path, _v2(', "trimap": {"threshold": -1e400}'))
+
+
+def test_an_unknown_model_preset_is_refused_when_the_project_is_read(tmp_path):
+    message = _refused(tmp_path, _v2(', "model": {"path": null, "preset": "bogus"}'))
+    assert "unknown model preset 'bogus'" in message and "u2netp" in message
