@@ -175,7 +175,8 @@ class Project:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
             raise SessionError(f"{name}: not a Matting Studio project")
         version = doc.get("format_version")
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        # (a 400-digit "version" is damage, not a file from the far future)
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < 10**4:
             raise SessionError(f"{name}: the project file is damaged (no valid format_version)")
         if version > FORMAT_VERSION:
             raise SessionError(

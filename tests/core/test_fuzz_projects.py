@@ -55,3 +55,8 @@ def test_a_number_too_large_for_a_float_is_refused(tmp_path):
 def test_an_unknown_model_preset_is_refused_when_the_project_is_read(tmp_path):
     message = _refused(tmp_path, _v2(', "model": {"path": null, "preset": "bogus"}'))
     assert "unknown model preset 'bogus'" in message and "u2netp" in message
+
+
+def test_a_400_digit_format_version_is_damage_in_a_short_line(tmp_path):
+    doc = '{"format": "matting-studio-project", "format_version": 1' + "0" * 400 + "}"
+    assert "damaged" in _refused(tmp_path, doc)
