@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # (kind, title, what it is)
 KINDS = (
-    ("cutout", "Cutout", "The photo with a transparent background (RGBA PNG)"),
+    ("cutout", "Cutout", "The photo with a transparent background (or on a colour)"),
     ("alpha", "Alpha matte", "Greyscale PNG: white = subject, black = background"),
     ("trimap", "Trimap", "Greyscale PNG: white subject, grey unknown, black background"),
 )

@@ -61,6 +61,7 @@ class ExportOptionsBox(QGroupBox):
         self.margin_spin = QDoubleSpinBox()
         self.margin_spin.setObjectName("exportMargin")
         self.margin_spin.setRange(limits.CANVAS_MARGIN.lo, limits.CANVAS_MARGIN.hi)
+        self.margin_spin.setDecimals(1)
         self.margin_spin.setSuffix(" % margin")
         self.margin_spin.setToolTip("Free space on each side of the subject, as a share of the "
                                     "canvas")

@@ -59,7 +59,7 @@ def fill_model_menu(win, menu: QMenu) -> None:
             continue
         info = state.info
         spec = None if info.embedded else info.name
-        a = QAction(f"{model_label(spec)} — {info.good_for}", menu)
+        a = QAction(f"{info.name} — {info.good_for}", menu)
         a.setCheckable(True)
         a.setChecked(spec == current)
         a.setObjectName(f"model_{info.name}")
@@ -111,7 +111,7 @@ class ModelDialog(QDialog):
         super().__init__(win)
         self.win = win
         self.setWindowTitle("Segmentation Models")
-        self.setMinimumSize(760, 420)
+        self.setMinimumSize(860, 460)
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setObjectName("modelTable")
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
@@ -119,10 +119,13 @@ class ModelDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         for c in (0, 2, 3, 4):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.download_button = QPushButton("Download")
         self.download_button.setObjectName("downloadModel")
@@ -168,10 +171,12 @@ class ModelDialog(QDialog):
         self.states = list_models()
         self.table.setRowCount(len(self.states))
         for r, s in enumerate(self.states):
-            values = (s.info.name, s.info.good_for, s.info.size_text, s.info.licence, _status(s))
-            for c, text in enumerate(values):
+            licence = s.info.licence.split(" (")[0]  # the whole line is in the tooltip
+            values = (s.info.name, s.info.good_for, s.info.size_text, licence, _status(s))
+            tips = (s.info.name, s.info.good_for, s.info.size_text, s.info.licence, _status(s))
+            for c, (text, tip) in enumerate(zip(values, tips)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item.setToolTip(tip)
                 self.table.setItem(r, c, item)
             if chosen is not None and s.info.name == chosen.info.name:
                 self.table.selectRow(r)

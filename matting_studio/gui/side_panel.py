@@ -52,7 +52,7 @@ STEPS = (
     "<b>2.</b> Where the cutout is wrong, paint <span style='color:#2ecc40'><b>green</b></span> "
     "over parts of the subject, <span style='color:#e63946'><b>red</b></span> over background, "
     "<span style='color:#ffc828'><b>yellow</b></span> over hair and fuzzy edges.<br>"
-    "<b>3.</b> Export the PNG (Ctrl+E)."
+    "<b>3.</b> Export the cut-out (Ctrl+E); a whole shoot with Export All."
 )
 
 
@@ -303,7 +303,7 @@ class SidePanel(QWidget):
         self.content = content
 
         # Export (pinned below the scrolling controls: the main action never scrolls away) ----
-        self.export_button = QPushButton("Export PNG…")
+        self.export_button = QPushButton("Export…")
         self.export_button.setObjectName("exportButton")
         self.export_button.setToolTip("Save the cutout, the alpha matte or the trimap (Ctrl+E)")
         self.export_button.clicked.connect(self.exportRequested)
