@@ -113,11 +113,15 @@ class Document:
         self._auto = {}
         self._provisional = self._trimap_cache = None
 
-    def reload(self, image: LoadedImage) -> None:
-        """Give an unloaded document its pixels back (the same photo, decoded again)."""
+    def check_same_photo(self, image: LoadedImage) -> None:
+        """Raise ValueError when ``image`` cannot be this document's photo (another size)."""
         if image.rgb.shape[:2] != self._shape:
             raise ValueError(f"{self.name}: the photo is now {image.size[0]}×{image.size[1]}, "
                              f"it was {self._shape[1]}×{self._shape[0]}")
+
+    def reload(self, image: LoadedImage) -> None:
+        """Give an unloaded document its pixels back (the same photo, decoded again)."""
+        self.check_same_photo(image)
         self.image = image
 
     @property
@@ -207,14 +211,16 @@ class Document:
         while len(self._auto) > AUTO_TRIMAPS_KEPT:
             del self._auto[next(iter(self._auto))]
 
-    def compute_auto_trimap(self, settings: PipelineSettings | None = None
-                            ) -> tuple[tuple, np.ndarray]:
-        """``(trimap_key(settings), trimap)``: the exact automatic trimap, computed without
-        touching the document (safe in a background thread while the GUI thread edits it);
-        hand it to :meth:`install_auto_trimap`."""
+    def compute_auto_trimap(self, settings: PipelineSettings | None = None,
+                            image: LoadedImage | None = None) -> tuple[tuple, np.ndarray]:
+        """``(trimap_key(settings), trimap)``: the exact automatic trimap of ``image`` (default:
+        the document's), computed without touching the document: a background thread passes
+        its own reference to the pixels, since the GUI thread may unload the document
+        meanwhile. Hand the answer to :meth:`install_auto_trimap`."""
         settings = settings or self.settings
+        image = image if image is not None else self.image
         mask = upsample_mask(self._answers[model_key(settings)], self.shape)
-        return trimap_key(settings), _frozen(auto_trimap(self.image, mask, settings))
+        return trimap_key(settings), _frozen(auto_trimap(image, mask, settings))
 
     def set_provisional_trimap(self, trimap: np.ndarray) -> None:
         """Let ``trimap`` (uint8, image size) stand in for the automatic trimap of the current

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +35,9 @@ from ..core.models import model_label
 from ..core.settings import PipelineSettings
 from ..core.shoot import Shoot, ShootPhoto, describe, union
 from ..core.solve import solve
-from ..core.trimap import Stroke, TrimapParams, changed_bounds
+from ..core.trimap import Stroke, TrimapParams
 from .commands import AddStrokeCommand, ResetStrokesCommand, SettingsCommand
+from .display import Display
 from .jobs import (
     FirstMatte,
     MatteImages,
@@ -50,27 +50,10 @@ from .jobs import (
     prepare_job,
     refinish_job,
 )
-from .qimage import CutoutSource, GreySource, RgbSource, TintSource
+from .qimage import GreySource, RgbSource, TintSource
 from .worker import Failed, Final, Preview, Worker
 
 log = logging.getLogger(__name__)
-
-PREPARE_AHEAD = 3
-"""Photos after the one on screen whose display-size cut-outs are kept ready."""
-
-
-@dataclass
-class Display:
-    """What the views show of the photo on screen (uint8 arrays shared with the sources)."""
-
-    photo: RgbSource | None = None
-    photo_rgb8: np.ndarray | None = None
-    trimap: GreySource | None = None
-    overlay: TintSource | None = None
-    matte: MatteImages | None = None
-    full_resolution: bool = False
-    """False while the views show a prepared photo's display-size pixels."""
-
 
 class EditorController(QObject):
     """Signals
@@ -245,7 +228,7 @@ class EditorController(QObject):
         self._ready = None
         self._views = None
         self.undo_group.setActiveStack(self._stack(photo) if photo.doc is not None else None)
-        self.display = self._prepared_display(photo)
+        self.display = Display.of_prepared(photo.prepared)
         self.currentChanged.emit(index)
         if photo.missing:  # nothing to load until the user locates it (the window says so)
             return
@@ -274,17 +257,6 @@ class EditorController(QObject):
             return
         photo.doc.unload()
         self._ready = None
-
-    def _prepared_display(self, photo: ShootPhoto) -> Display:
-        p = photo.prepared
-        if p is None or p.rgb is None:
-            return Display()
-        matte_alpha = p.alpha
-        return Display(photo=RgbSource(p.rgb, image_size=p.size), photo_rgb8=None,
-                       matte=MatteImages(None, matte_alpha, p.rgb,
-                                         GreySource(matte_alpha, image_size=p.size),
-                                         CutoutSource(p.rgb, matte_alpha, image_size=p.size)),
-                       full_resolution=False)
 
     # ------------------------------------------------------------------ opening
     def _is_for_current(self, doc_path) -> bool:
@@ -325,6 +297,8 @@ class EditorController(QObject):
             photo.fingerprint = opened.fingerprint
         if opened.views is not None:
             self._views = opened.views
+        if opened.reloaded is not None:
+            opened.doc.reload(opened.reloaded)
         shown_first = self._ready is photo  # a first matte is on screen already
         if not shown_first:
             if opened.exact is not None:  # before the views ask for the trimap
@@ -528,37 +502,19 @@ class EditorController(QObject):
         doc = self.doc
         if doc is None:
             return None
-        trimap = doc.trimap()
-        d = self.display
-        if d.trimap is not None and d.trimap.arrays[0].shape == trimap.shape:
-            box = changed_bounds(d.trimap.arrays[0], trimap)
-            d.trimap.arrays = d.overlay.arrays = (trimap,)
-            self.region = box
-            if box is not None:
-                d.trimap.update(*box)
-                d.overlay.update(*box)
-            return d.trimap, d.overlay
-        d.trimap = GreySource(trimap, nearest=True)
-        d.overlay = TintSource(trimap)
-        self.region = None
-        return d.trimap, d.overlay
+        trimap, overlay, self.region = self.display.show_trimap(doc.trimap())
+        return trimap, overlay
 
     # ------------------------------------------------------------------ preparing the others
     def _schedule_prepare(self) -> None:
         """Prepare the next photo that needs it, when the photo on screen has no work."""
-        if self._shut_down or self.loader.is_busy() or self.matter.is_busy() or self.preparer.is_busy():
-            return
-        n, cur = len(self.shoot), max(self.shoot.current, 0)
-        order = [cur + k for k in range(1, PREPARE_AHEAD + 1)] + [cur - 1] + list(range(n))
-        for i in order:
-            if not 0 <= i < n or i == self.shoot.current:
-                continue
+        busy = self.loader.is_busy() or self.matter.is_busy() or self.preparer.is_busy()
+        i = None if self._shut_down or busy else self.shoot.next_to_prepare()
+        if i is not None:
             p = self.shoot.photos[i]
-            if p.prepared is None and p.state != "failed" and p.doc is None and not p.missing:
-                settings = p.settings or self.settings
-                self.preparer.submit(functools.partial(prepare_job, p.path, settings),
-                                     tag=str(p.path))
-                return
+            self.preparer.submit(functools.partial(prepare_job, p.path,
+                                                   p.settings or self.settings),
+                                 tag=str(p.path))
 
     def _prepared(self, message: Final) -> None:
         done: PreparedPhoto = message.payload
@@ -568,7 +524,7 @@ class EditorController(QObject):
             p.prepared = done.prepared
             if done.fingerprint is not None and p.fingerprint is None:
                 p.fingerprint = done.fingerprint
-            self._slim_far_photos()
+            self.shoot.slim_far()
             self.photoChanged.emit(i)
 
     def _prepare_failed(self, message: Failed) -> None:
@@ -577,14 +533,6 @@ class EditorController(QObject):
             p = self.shoot.photos[i]
             p.state, p.error = "failed", message.message
             self.photoChanged.emit(i)
-
-    def _slim_far_photos(self) -> None:
-        """Only photos near the one on screen keep display-size pixels (bounded memory)."""
-        cur = self.shoot.current
-        for i, p in enumerate(self.shoot.photos):
-            if p.prepared is not None and p.prepared.rgb is not None and \
-                    not -1 <= i - cur <= PREPARE_AHEAD:
-                p.prepared = p.prepared.slim()
 
     # ------------------------------------------------------------------ export
     def default_export_path(self, kind: str = "cutout") -> Path | None:

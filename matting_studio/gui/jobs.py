@@ -73,6 +73,8 @@ class Opened:
     exact: tuple[tuple, np.ndarray] | None
     fingerprint: Fingerprint | None
     views: tuple[np.ndarray, ...] | None = None
+    reloaded: LoadedImage | None = None
+    """The pixels of an unloaded ``doc``, given back to it in the GUI thread."""
 
 
 @dataclass(frozen=True)
@@ -151,8 +153,9 @@ def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
              prepared: Prepared | None, doc: Document | None, ctx: JobContext) -> Opened:
     """Load the photo on screen at full resolution.
 
-    * ``doc`` (a document unloaded when the user moved on) gets its pixels back; its exact
-      automatic trimap is computed here.
+    * ``doc`` (a document unloaded when the user moved on) gets its pixels back in
+      ``Opened.reloaded`` (the GUI thread installs them); its exact automatic trimap is
+      computed here.
     * Otherwise a new document is made with the settings and strokes of ``edit`` (a project's),
       reusing ``prepared``'s model answer when it was made with the same model. A large photo
       not prepared yet shows a first matte (``ctx.preview(FirstMatte)``) before its exact
@@ -167,13 +170,13 @@ def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
         ctx.progress(0.0, "loading the photo")
         image = load_image(path)
         ctx.cancel.check()
+        doc.check_same_photo(image)
         on_image(image)
-        doc.reload(image)
         ctx.progress(0.5, "building the full-resolution trimap")
-        exact = doc.compute_auto_trimap()
+        exact = doc.compute_auto_trimap(image=image)
         rgb8, source = photo["job"].result()
         ctx.cancel.check()
-        return Opened(doc, rgb8, source, exact, _fingerprint(path))
+        return Opened(doc, rgb8, source, exact, _fingerprint(path), reloaded=image)
 
     if edit is not None:
         settings = edit.settings
@@ -208,7 +211,7 @@ def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
     ctx.cancel.check()
     ctx.preview(FirstMatte(doc, rgb8, source, matte_images(first, rgb8)))
     ctx.progress(0.7, "building the full-resolution trimap")
-    exact = doc.compute_auto_trimap(settings)
+    exact = doc.compute_auto_trimap(settings, image)
     ctx.cancel.check()
     return Opened(doc, rgb8, source, exact, _fingerprint(path), views)
 

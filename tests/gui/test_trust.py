@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import Answers, make_window, open_and_wait, paint, wait_alpha
+from gui_helpers import make_window, open_and_wait, paint, wait_alpha
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
