@@ -7,6 +7,10 @@ The command line (and a cluster worker) use these in three steps:
    which two outputs would land on one file or an output would replace an input;
 3. :func:`cutout_item` runs one photo: load → model → trimap → :func:`~.solve.solve` →
    encode → write atomically (the same path as the editor's).
+
+A worker that does not share the client's disk uses :func:`cutout_bytes` instead of step 3:
+the photo's file comes in as bytes and the encoded outputs go back as bytes, for the client
+to write.
 """
 
 from __future__ import annotations
@@ -18,9 +22,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .errors import ExportError, MattingStudioError
 from .export import check_output_suffix
-from .image_io import SUPPORTED_SUFFIXES, LoadedImage, display_name, load_grey, load_image
+from .image_io import (
+    SUPPORTED_SUFFIXES,
+    LoadedImage,
+    decode_image,
+    display_name,
+    load_grey,
+    load_image,
+)
 from .pipeline import CutoutResult, export_result, run_cutout
 from .progress import CancelToken, ProgressFn, no_progress
 from .settings import PipelineSettings
@@ -248,3 +261,46 @@ def ensure_folder(path: Path) -> None:
         except OSError as e:
             raise ExportError(f"cannot create the folder {display_name(folder)}: "
                               f"{e.strerror or e}") from None
+
+
+def encode_outputs(image: LoadedImage, result: CutoutResult,
+                   outputs: Sequence[tuple[str, str | os.PathLike[str]]]) -> list[bytes]:
+    """The file of each ``(kind, name)`` output, encoded as :func:`~.pipeline.export_result`
+    writes it (kind: "cut-out", "alpha" or "trimap"; the name's extension is the format)."""
+    from .export import encode_cutout, encode_png, encode_png_rows
+
+    encoded = []
+    for kind, name in outputs:
+        check_output_suffix(name, f"the {kind}")
+        if kind == "cut-out":
+            data = encode_cutout(result.foreground, result.alpha, image.bit_depth,
+                                 image.icc_profile, image.exif)
+        elif kind == "alpha":
+            data = encode_png(result.alpha, image.bit_depth)
+        elif kind == "trimap":
+            t = np.asarray(result.trimap, np.uint8)
+            data = encode_png_rows(lambda y0, y1, t=t: t[y0:y1], t.shape[0], t.shape[1], 1, 8)
+        else:
+            raise ValueError(f"unknown output kind {kind!r}")
+        encoded.append(data)
+    return encoded
+
+
+def cutout_bytes(data: bytes, name: str, settings: PipelineSettings,
+                 outputs: Sequence[tuple[str, str]], trimap_grey=None,
+                 trimap_name: str = "trimap", progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+                 ) -> list[bytes]:
+    """Cut out a photo given as the bytes of its file; the encoded outputs, nothing written.
+
+    ``name`` is the photo's file name (messages, and its extension for the decoder's checks);
+    ``outputs`` as for :func:`encode_outputs`; ``trimap_grey`` the user's trimap, decoded
+    (``trimap_name`` names it in messages).
+    Raises a :class:`MattingStudioError` subclass with a one-line message on any failure.
+    """
+    image = decode_image(data, name=display_name(name), path=Path(name))
+    user_trimap = None
+    if trimap_grey is not None:
+        user_trimap = normalize_trimap(trimap_grey, image.rgb.shape[:2], trimap_name)
+    result = run_cutout(image, settings, user_trimap=user_trimap, progress=progress,
+                        cancel=cancel)
+    return encode_outputs(image, result, outputs)
