@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 LOCAL = "local"
 """The ``--dask`` address that starts a cluster on this machine instead of connecting."""
+SCATTER_WAITS_S = (0.2, 0.5, 1.0, 2.0, 4.0)
 MAX_SENDS = 3
 """Times a photo is sent when its bytes keep dying with the worker that held them."""
 
@@ -50,8 +51,9 @@ def connect(address: str, verbose: bool = False):
     level = logging.INFO if verbose else logging.ERROR
     logging.getLogger("distributed").setLevel(level)
     if address == LOCAL:
-        with LocalCluster(processes=True, resources={RESOURCE: 1}, dashboard_address=None,
-                          silence_logs=level) as cluster, Client(cluster) as client:
+        with LocalCluster(processes=True, resources={RESOURCE: 1}, dashboard_address=":0",
+                          silence_logs=level, preload=[f"{__package__}.local_worker"]
+                          ) as cluster, Client(cluster) as client:
             yield client
         return
     try:
@@ -115,20 +117,34 @@ class Batch:
         data = None
         if job.source is None:
             try:
-                data = self.client.scatter(_read_bytes(Path(p.source), p.name), hash=False)
+                data = self._scatter(_read_bytes(Path(p.source), p.name))
             except ImageLoadError as e:
                 self._finish(i, FAILED, str(e))
                 return
             held.append(data)
         trimap = None
         if self.trimap is not None:
-            trimap = self.client.scatter(self.trimap, hash=False)
+            trimap = self._scatter(self.trimap)
             held.append(trimap)
         future = self.client.submit(cut_out_photo, job, data, trimap, pure=False,
                                     key=f"matting-studio-{self._token}-{i}-{self._sends[i]}",
                                     resources={RESOURCE: 1})
         self._in_flight[future] = (i, held)
         ac.add(future)
+
+    def _scatter(self, data):
+        """``data`` placed on a worker; tried again while the scheduler is still dropping a
+        worker that just died (the scatter may pick it)."""
+        for wait in SCATTER_WAITS_S:
+            try:
+                return self.client.scatter(data, hash=False)
+            except OSError as e:  # CommClosedError is one
+                log.info("scatter failed (%s); trying again in %.1f s", e, wait)
+                time.sleep(wait)
+        try:
+            return self.client.scatter(data, hash=False)
+        except OSError as e:
+            raise ClusterError(f"lost the connection to the Dask cluster ({e})") from None
 
     # -- collecting --------------------------------------------------------------------------
     def _finish(self, i: int, status: str, message: str = "", result: PhotoResult | None = None
@@ -263,6 +279,7 @@ def cutout_command(args, settings: PipelineSettings, usage_error: Callable[[str]
 
     batch = None
     interrupted = False
+    lost = None
     try:
         with connect(args.dask, args.verbose) as client:
             prepare_workers(client, args.threads)
@@ -272,8 +289,10 @@ def cutout_command(args, settings: PipelineSettings, usage_error: Callable[[str]
             with bar:
                 batch.run()
     except ClusterError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+        if batch is None:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        lost = str(e)
     except KeyboardInterrupt:
         interrupted = True
     records = batch.outcome() if batch is not None else []
@@ -287,6 +306,9 @@ def cutout_command(args, settings: PipelineSettings, usage_error: Callable[[str]
     if interrupted:
         print("matting-studio: interrupted", file=sys.stderr)
         return 130
+    if lost is not None:
+        print(f"error: {lost}", file=sys.stderr)
+        return 1
     if batch.fatal is not None:
         hint = " (leave out --model to use the embedded model)" if args.model else ""
         print(f"error: {' '.join(batch.fatal.split())}{hint}", file=sys.stderr)
