@@ -36,6 +36,8 @@ def check_report_path(path: str | os.PathLike[str],
                       keep: Iterable[str | os.PathLike[str]] = ()) -> Path:
     """``path`` if a report may be written there; :class:`PlanError` (before any work) when it
     is not a .csv name, is a folder or is one of the batch's own files (``keep``)."""
+    if "://" in str(path):
+        raise PlanError(f"{path}: the report is written on this computer; give a file name")
     p = Path(path)
     if p.suffix.lower() != ".csv":
         raise PlanError(f"{display_name(p)}: the report must be a .csv file")

@@ -31,7 +31,7 @@ from ..core.image_io import MAX_FILE_BYTES, display_name, write_atomic
 log = logging.getLogger(__name__)
 
 OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oci",
-                           "oss", "memory"})
+                           "oss"})
 """Protocols whose objects appear whole when one upload completes: written with one PUT."""
 
 
@@ -105,6 +105,9 @@ def collect(args: Sequence[str], recursive: bool = False) -> CollectedUrls:
                 entries = (fs.find(path) if recursive
                            else [e["name"] for e in fs.ls(path, detail=True)
                                  if e["type"] == "file"])
+            elif arg.endswith("/"):
+                problems.append(f"{arg}: folder not found")
+                continue
             else:
                 photos.append(arg)
                 continue

@@ -21,8 +21,9 @@ from distributed import Client, LocalCluster, WorkerPlugin  # noqa: E402
 
 from matting_studio import cli  # noqa: E402
 from matting_studio.cluster.driver import Batch, prepare_workers  # noqa: E402
-from matting_studio.cluster.remote import plan  # noqa: E402
-from matting_studio.core.batch import cutout_bytes, cutout_item, plan_batch  # noqa: E402
+from matting_studio.cluster.remote import collect, plan, read_url, write_url  # noqa: E402
+from matting_studio.core.batch import PlanError, cutout_bytes, cutout_item, plan_batch  # noqa: E402
+from matting_studio.core.errors import ExportError, ImageLoadError  # noqa: E402
 from matting_studio.core.settings import PipelineSettings  # noqa: E402
 from matting_studio.report import read_report  # noqa: E402
 
@@ -111,6 +112,51 @@ def test_encoded_outputs_are_the_files_a_local_batch_writes(tmp_path):
     encoded = cutout_bytes(src.read_bytes(), "a.png", PipelineSettings(),
                            [("cut-out", "x.png"), ("alpha", "y.png"), ("trimap", "z.png")])
     assert encoded == [(tmp_path / n).read_bytes() for n in ("c.png", "al.png", "t.png")]
+
+
+def test_url_batches_are_planned_by_the_local_rules():
+    two = ["memory://shoot/a.jpg", "memory://shoot/a.png"]
+    with pytest.raises(PlanError, match="would both be written to a_cutout.png"):
+        plan(two, "memory://out/")
+    assert [p.outputs for p in plan(two, "memory://out", template="{stem}_{ext}.png")] == [
+        (("cut-out", "memory://out/a_jpg.png"),), (("cut-out", "memory://out/a_png.png"),)]
+    assert plan(["memory://s/a.png"])[0].outputs == (("cut-out", "memory://s/a_cutout.png"),)
+    with pytest.raises(PlanError, match="a.png is an input file"):
+        plan(["memory://s/a.png"], "memory://s/x/../a.png")
+    with pytest.raises(PlanError, match="single photo"):
+        plan(two, "memory://out/", alpha_out="memory://out/a.png")
+    with pytest.raises(PlanError, match="png file"):
+        plan(["memory://s/a.png"], "memory://s/a.gif")
+    with pytest.raises(PlanError, match="--trimap must be a file on this computer"):
+        plan(["memory://s/a.png"], user_trimap="memory://s/t.png")
+
+
+def test_urls_are_listed_read_and_written_whole():
+    import uuid
+
+    bucket = f"b{uuid.uuid4().hex[:8]}"  # the memory filesystem lives as long as the process
+    write_url(f"memory://{bucket}/shoot/b.png", b"B")
+    write_url(f"memory://{bucket}/shoot/a.jpg", b"A")
+    write_url(f"memory://{bucket}/shoot/notes.txt", b"x")
+    write_url(f"memory://{bucket}/shoot/deep/c.png", b"C")
+    found = collect([f"memory://{bucket}/shoot"])
+    assert found.photos == [f"memory:///{bucket}/shoot/a.jpg", f"memory:///{bucket}/shoot/b.png"]
+    assert found.notes == [f"memory://{bucket}/shoot: skipped 1 file that are not photos"]
+    assert collect([f"memory://{bucket}/shoot"], recursive=True).photos[-1].endswith("deep/c.png")
+    assert collect([f"memory://{bucket}/shoot/*.png"]).photos == [f"memory:///{bucket}/shoot/b.png"]
+    assert collect([f"memory://{bucket}/none/"]).problems
+    assert read_url(f"memory://{bucket}/shoot/b.png") == b"B"
+    with pytest.raises(ImageLoadError, match="x.png: file not found"):
+        read_url(f"memory://{bucket}/x.png")
+    with pytest.raises(ExportError, match="refusing to overwrite the original"):
+        write_url(f"memory://{bucket}/shoot/a.jpg", b"!", protect=[f"memory://{bucket}/shoot/a.jpg"])
+    # a filesystem that is neither local nor an object store: temporary name, then a move
+    write_url(f"memory://{bucket}/out/x.png", b"X" * 1000)
+    from fsspec.core import url_to_fs
+
+    fs, _ = url_to_fs("memory://")
+    assert fs.ls(f"/{bucket}/out", detail=False) == [f"/{bucket}/out/x.png"]
+    assert fs.cat_file(f"/{bucket}/out/x.png") == b"X" * 1000
 
 
 def test_two_worker_processes_give_the_local_alpha_with_bounded_submission(
