@@ -288,8 +288,8 @@ def encode_outputs(image: LoadedImage, result: CutoutResult,
 
 def cutout_bytes(data: bytes, name: str, settings: PipelineSettings,
                  outputs: Sequence[tuple[str, str]], trimap_grey=None,
-                 trimap_name: str = "trimap", progress: ProgressFn = no_progress, cancel: CancelToken | None = None
-                 ) -> list[bytes]:
+                 trimap_name: str = "trimap", progress: ProgressFn = no_progress,
+                 cancel: CancelToken | None = None) -> list[bytes]:
     """Cut out a photo given as the bytes of its file; the encoded outputs, nothing written.
 
     ``name`` is the photo's file name (messages, and its extension for the decoder's checks);
