@@ -289,10 +289,12 @@ def _gui_parser() -> argparse.ArgumentParser:
         epilog="Headless: matting-studio cutout IN... [-o OUT] (see 'matting-studio cutout --help').",
     )
     p.add_argument("--version", action="version", version=f"matting-studio {__version__}")
-    p.add_argument("image", nargs="?", help="photo (or .msproj project) to open")
+    p.add_argument("images", nargs="*", metavar="PHOTO",
+                   help="photos, folders of photos or a .msproj project to open")
     p.add_argument("--sample", action="store_true", help="open the bundled sample photo")
     p.add_argument("--screenshot", metavar="OUT.png",
-                   help="open IMAGE, wait for the first alpha, save a grab of the window and exit")
+                   help="open the photos, wait for the first alpha, save a grab of the window "
+                        "and exit (any problem: one line on stderr, exit status 1)")
     p.add_argument("-v", "--verbose", action="store_true", help="log each step")
     return p
 
@@ -301,6 +303,10 @@ def gui_main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _gui_parser().parse_args(argv)
     _setup_logging(args.verbose)
+    from .gui.preflight import platform_problem  # before Qt loads: it aborts on a missing library
+    if (problem := platform_problem()) is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_FAILED
     try:
         from .gui.app import run_app
     except ImportError as e:

@@ -37,7 +37,7 @@ from .image_io import (
 from .pipeline import CutoutResult, export_result, run_cutout
 from .progress import CancelToken, ProgressFn, no_progress
 from .settings import PipelineSettings
-from .trimap import normalize_trimap
+from .trimap import Stroke, normalize_trimap
 
 log = logging.getLogger(__name__)
 
@@ -225,12 +225,14 @@ def plan_batch(inputs: Sequence[Path], output: str | None = None, alpha_out: str
 def cutout_item(item: BatchItem, settings: PipelineSettings,
                 progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
                 image: LoadedImage | None = None, trimap_grey=None,
-                on_result: Callable[[LoadedImage, CutoutResult], None] | None = None
-                ) -> list[Path]:
+                on_result: Callable[[LoadedImage, CutoutResult], None] | None = None,
+                strokes: Sequence[Stroke] = (), small_mask=None) -> list[Path]:
     """Cut out one photo and write its outputs (atomically, never over an original).
 
-    ``image`` / ``trimap_grey`` may come already decoded (e.g. by a loader thread). Raises a
-    :class:`MattingStudioError` subclass with a one-line message on any failure.
+    ``image`` / ``trimap_grey`` may come already decoded (e.g. by a loader thread);
+    ``strokes`` are an editor's (replayed over the trimap), ``small_mask`` the model's answer
+    when it is known already. Raises a :class:`MattingStudioError` subclass with a one-line
+    message on any failure.
     """
     if image is None:
         image = load_image(item.source)
@@ -240,8 +242,8 @@ def cutout_item(item: BatchItem, settings: PipelineSettings,
             trimap_grey = load_grey(item.user_trimap, "trimap")
         user_trimap = normalize_trimap(trimap_grey, image.rgb.shape[:2],
                                        display_name(item.user_trimap))
-    result = run_cutout(image, settings, user_trimap=user_trimap, progress=progress,
-                        cancel=cancel)
+    result = run_cutout(image, settings, user_trimap=user_trimap, strokes=strokes,
+                        progress=progress, cancel=cancel, small_mask=small_mask)
     if on_result is not None:
         on_result(image, result)
     for _, path in item.outputs.items():

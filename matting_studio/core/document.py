@@ -23,6 +23,7 @@ import numpy as np
 
 from .auto_trimap import upsample_mask
 from .errors import ExportError
+from .foreground import estimate_foreground
 from .image_io import LoadedImage, load_image
 from .pipeline import CutoutResult, compute_small_mask, default_output_path, export_result
 from .progress import CancelToken, ProgressFn, no_progress
@@ -42,6 +43,9 @@ def trimap_key(settings: PipelineSettings) -> tuple:
 def model_key(settings: PipelineSettings) -> tuple:
     """Hashable key of everything in ``settings`` that decides the model's answer."""
     return settings.model_path, settings.preset, settings.mask_tta
+
+
+AUTO_TRIMAPS_KEPT = 2
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -66,29 +70,54 @@ class Document:
                  settings: PipelineSettings | None = None):
         if small_mask.ndim != 2:
             raise ValueError(f"the model's answer must be 2-D, got {small_mask.shape}")
-        self.image = image
+        self.image: LoadedImage | None = image
+        self._path = image.path
+        self._shape: tuple[int, int] = image.rgb.shape[:2]
         self.settings = settings or PipelineSettings()
         self.result: SolveResult | None = None
         self.revision = 0
         self._strokes: list[Stroke] = []
         self._answers: dict[tuple, np.ndarray] = {model_key(self.settings): small_mask}
-        self._auto: tuple[tuple, np.ndarray] | None = None
+        self._auto: dict[tuple, np.ndarray] = {}
+        """Automatic trimaps of the last :data:`AUTO_TRIMAPS_KEPT` settings (undo of a settings
+        change is then immediate)."""
         self._provisional: tuple[tuple, np.ndarray] | None = None
         self._trimap_cache: tuple[tuple, tuple[Stroke, ...], np.ndarray] | None = None
 
     # ----------------------------------------------------------------- properties
     @property
     def path(self) -> Path | None:
-        return self.image.path
+        return self._path
 
     @property
     def name(self) -> str:
-        return self.image.path.name if self.image.path else "untitled"
+        return self._path.name if self._path else "untitled"
 
     @property
     def shape(self) -> tuple[int, int]:
         """(h, w)."""
-        return self.image.rgb.shape[:2]
+        return self._shape
+
+    # ----------------------------------------------------------------- pixels
+    @property
+    def loaded(self) -> bool:
+        """True while the document holds the photo's pixels (see :meth:`unload`)."""
+        return self.image is not None
+
+    def unload(self) -> None:
+        """Let go of everything the size of the photo (pixels, trimaps, the alpha) and keep the
+        edits and the model's answer: a shoot keeps only the photo on screen loaded."""
+        self.image = None
+        self.result = None
+        self._auto = {}
+        self._provisional = self._trimap_cache = None
+
+    def reload(self, image: LoadedImage) -> None:
+        """Give an unloaded document its pixels back (the same photo, decoded again)."""
+        if image.rgb.shape[:2] != self._shape:
+            raise ValueError(f"{self.name}: the photo is now {image.size[0]}×{image.size[1]}, "
+                             f"it was {self._shape[1]}×{self._shape[0]}")
+        self.image = image
 
     @property
     def strokes(self) -> tuple[Stroke, ...]:
@@ -163,13 +192,19 @@ class Document:
         """The automatic trimap (read-only uint8) of the current settings, cached; the
         provisional one while it stands in (:meth:`set_provisional_trimap`)."""
         key = trimap_key(self.settings)
-        if self._auto is not None and self._auto[0] == key:
-            return self._auto[1]
+        if key in self._auto:
+            return self._auto[key]
         if self._provisional is not None and self._provisional[0] == key:
             return self._provisional[1]
         t = _frozen(auto_trimap(self.image, self.mask, self.settings))
-        self._auto = (key, t)
+        self._keep_auto(key, t)
         return t
+
+    def _keep_auto(self, key: tuple, trimap: np.ndarray) -> None:
+        self._auto.pop(key, None)
+        self._auto[key] = trimap
+        while len(self._auto) > AUTO_TRIMAPS_KEPT:
+            del self._auto[next(iter(self._auto))]
 
     def compute_auto_trimap(self, settings: PipelineSettings | None = None
                             ) -> tuple[tuple, np.ndarray]:
@@ -187,8 +222,7 @@ class Document:
         if trimap.shape != self.shape:
             raise ValueError(f"trimap {trimap.shape} does not match the image {self.shape}")
         key = trimap_key(self.settings)
-        if self._auto is not None and self._auto[0] == key:
-            self._auto = None
+        self._auto.pop(key, None)
         self._provisional = (key, _frozen(np.array(trimap, np.uint8, copy=True)))
         self._trimap_cache = None
 
@@ -196,8 +230,7 @@ class Document:
     def trimap_is_provisional(self) -> bool:
         """True while the trimap rests on a provisional automatic trimap."""
         p, key = self._provisional, trimap_key(self.settings)
-        return p is not None and p[0] == key and not (self._auto is not None
-                                                      and self._auto[0] == key)
+        return p is not None and p[0] == key and key not in self._auto
 
     def install_auto_trimap(self, key: tuple, trimap: np.ndarray) -> bool:
         """Store the exact automatic trimap for the settings ``key``
@@ -206,7 +239,7 @@ class Document:
         if trimap.shape != self.shape:
             raise ValueError(f"trimap {trimap.shape} does not match the image {self.shape}")
         was_provisional = self.trimap_is_provisional
-        self._auto = (key, trimap if not trimap.flags.writeable else _frozen(trimap.copy()))
+        self._keep_auto(key, trimap if not trimap.flags.writeable else _frozen(trimap.copy()))
         if self._provisional is not None and self._provisional[0] == key:
             self._provisional = None
             if self._trimap_cache is not None and self._trimap_cache[0] == key:
@@ -255,13 +288,21 @@ class Document:
         r = self.result
         return r is not None and not r.preview and np.array_equal(r.trimap, self.trimap())
 
-    def cutout_result(self) -> CutoutResult | None:
-        """The last result as a :class:`CutoutResult` for export (None before the first solve)."""
-        r = self.result
-        if r is None:
-            return None
-        fg = r.foreground if r.foreground is not None else self.image.rgb
-        return CutoutResult(mask=None, trimap=r.trimap, alpha=r.alpha, foreground=fg)
+    def cutout_result(self, cancel: CancelToken | None = None) -> CutoutResult | None:
+        """The last result as a :class:`CutoutResult` for export (None before the first
+        solve); edge colours are estimated now when the result does not carry them (the
+        editor keeps display-size colours only)."""
+        return None if self.result is None else cutout_of(self.image, self.result, cancel)
+
+
+def cutout_of(image: LoadedImage, result: SolveResult, cancel: CancelToken | None = None
+              ) -> CutoutResult:
+    """``result`` on ``image`` as a :class:`CutoutResult` for export, with edge colours
+    estimated now when the result does not carry them."""
+    fg = result.foreground
+    if fg is None:
+        fg = estimate_foreground(image.rgb, result.alpha, cancel)
+    return CutoutResult(mask=None, trimap=result.trimap, alpha=result.alpha, foreground=fg)
 
 
 EXPORT_KINDS = {"cutout": "_cutout", "alpha": "_alpha", "trimap": "_trimap"}

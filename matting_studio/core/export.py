@@ -18,7 +18,6 @@ from .errors import ExportError
 from .executor import parallel_map
 from .image_io import write_atomic
 
-
 OUTPUT_SUFFIXES = {".png": "PNG"}
 """The file formats outputs can be written in, by file name extension."""
 

@@ -73,7 +73,7 @@ class SourceStatus:
         return self.state in ("ok", "moved")
 
 
-def check_source(saved_path: str | os.PathLike[str], fingerprint: Fingerprint,
+def check_source(saved_path: str | os.PathLike[str], fingerprint: Fingerprint | None,
                  project_file: str | os.PathLike[str] | None = None,
                  relative_path: str | None = None,
                  search_dirs: Iterable[str | os.PathLike[str]] = ()) -> SourceStatus:
@@ -82,10 +82,17 @@ def check_source(saved_path: str | os.PathLike[str], fingerprint: Fingerprint,
     Looks at ``saved_path``; if the file is gone (or differs), looks for a file with the same
     content: at ``relative_path`` from the project file, beside the project file, under the
     project's folder (a few levels deep) and under ``search_dirs``. Only files of the right
-    size are hashed, so the search stays quick.
+    size are hashed, so the search stays quick. Without a ``fingerprint`` (never read) only
+    the saved path is looked at.
     """
     saved = Path(saved_path)
     name = display_name(saved)
+    if fingerprint is None:
+        if saved.is_file():
+            return SourceStatus("ok", saved, f"{name}: found")
+        return SourceStatus(
+            "missing", None,
+            f"The photo {name} cannot be found at {saved.parent}. Locate it to continue.")
     changed = False
     if saved.is_file():
         if fingerprint.matches(saved):
@@ -110,12 +117,12 @@ def check_source(saved_path: str | os.PathLike[str], fingerprint: Fingerprint,
         "or deleted, or be on a drive that is not connected. Locate it to continue.")
 
 
-def check_located(path: str | os.PathLike[str], fingerprint: Fingerprint,
+def check_located(path: str | os.PathLike[str], fingerprint: Fingerprint | None,
                   saved_name: str) -> SourceStatus:
     """A photo the user picked by hand in place of a missing one: ``ok`` when it has the
     saved bytes, ``changed`` when it is another file (the caller asks before using it)."""
     p = Path(path)
-    if fingerprint.matches(p):
+    if fingerprint is None or fingerprint.matches(p):
         return SourceStatus("ok", p, f"{display_name(p)}: the same photo as {saved_name}")
     return SourceStatus(
         "changed", p,

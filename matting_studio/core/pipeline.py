@@ -65,12 +65,18 @@ def run_cutout(
     strokes: Sequence[Stroke] = (),
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
+    small_mask: np.ndarray | None = None,
 ) -> CutoutResult:
-    """Run the whole chain. ``user_trimap`` (already normalised) replaces the automatic one."""
+    """Run the whole chain. ``user_trimap`` (already normalised) replaces the automatic one;
+    ``small_mask`` (the model's answer at its resolution, e.g. kept by the editor) saves
+    running the model again."""
     mask = None
     if user_trimap is None:
         progress(0.0, "finding the subject")
-        mask = compute_mask(image, settings)
+        if small_mask is None:
+            mask = compute_mask(image, settings)
+        else:
+            mask = upsample_mask(small_mask, image.rgb.shape[:2])
         base = auto_trimap(image, mask, settings)
     else:
         base = user_trimap

@@ -51,7 +51,8 @@ class PhotoEdit:
     """
 
     source_path: str
-    fingerprint: Fingerprint
+    fingerprint: Fingerprint | None
+    """None: not known yet (an autosave of a photo that was never read)."""
     strokes: list[Stroke] = field(default_factory=list)
     settings: PipelineSettings = field(default_factory=PipelineSettings)
     view: dict = field(default_factory=dict)
@@ -89,9 +90,11 @@ class PhotoEdit:
                                            Path(project_file).absolute().parent)).as_posix()
             except ValueError:  # another drive on Windows
                 rel = None
+        fp = self.fingerprint
         return {
             "source": {"path": self.source_path, "relative_path": rel,
-                       "sha256": self.fingerprint.sha256, "size": self.fingerprint.size},
+                       "sha256": None if fp is None else fp.sha256,
+                       "size": None if fp is None else fp.size},
             "user_trimap": None if self.user_trimap_path is None
             else {"path": self.user_trimap_path},
             **settings_to_json(self.settings),
@@ -106,10 +109,13 @@ class PhotoEdit:
         if not isinstance(doc, dict):
             raise ValueError("a photo entry is not an object")
         src = _obj(doc, "source")
-        size = limits.FILE_SIZE.check(src.get("size"), "source.size")
-        sha = _str(src, "sha256", "source.sha256").lower()
-        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-            raise ValueError("source.sha256 is not a SHA-256 (64 hex digits)")
+        fingerprint = None
+        if src.get("sha256") is not None or src.get("size") is not None:
+            size = limits.FILE_SIZE.check(src.get("size"), "source.size")
+            sha = _str(src, "sha256", "source.sha256").lower()
+            if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+                raise ValueError("source.sha256 is not a SHA-256 (64 hex digits)")
+            fingerprint = Fingerprint(size, sha)
         strokes_doc = doc.get("strokes", [])
         if not isinstance(strokes_doc, list):
             raise ValueError("strokes is not a list")
@@ -129,7 +135,7 @@ class PhotoEdit:
         user_trimap = doc.get("user_trimap")
         return cls(
             source_path=_str(src, "path", "source.path"),
-            fingerprint=Fingerprint(size, sha),
+            fingerprint=fingerprint,
             strokes=strokes,
             settings=settings_from_json(doc),
             view=view,

@@ -1,21 +1,29 @@
-"""The right-hand panel: quick steps, brush, trimap, overlay and preview controls, export."""
+"""The right-hand panel: quick steps, brush, trimap, overlay and preview controls, export.
+
+The controls scroll (a laptop's 720 px leave less height than they need) while Export and Copy
+stay pinned below them; the quick steps fold away. No control may be narrower than its text:
+the panel's minimum width follows its contents (font, style, scaling), so nothing is elided.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QSpinBox,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -28,8 +36,11 @@ from ..core.trimap_presets import TRIMAP_PRESETS
 from .brush_tool import MAX_SIZE, MIN_SIZE
 from .qimage import MODE_COLORS
 
-BRUSHES = (("foreground", "Subject", "F"), ("background", "Background", "B"),
-           ("unknown", "Unsure / hair", "U"))
+# (mode, label as in the toolbar, key, tooltip)
+BRUSHES = (("foreground", "Subject", "F", "Paint over parts of the subject the cutout missed"),
+           ("background", "Background", "B", "Paint over background the cutout kept"),
+           ("unknown", "Unsure", "U",
+            "Paint over hair, fur and fuzzy or see-through edges: matting decides there"))
 BACKGROUND_LABELS = (("checkerboard", "Checkerboard"), ("white", "White"), ("black", "Black"),
                      ("color", "Colour…"))
 
@@ -55,14 +66,62 @@ def brush_icon(mode: str, size: int = 18) -> QIcon:
     return QIcon(pm)
 
 
+def _form(parent: QWidget) -> QFormLayout:
+    """A form whose fields take the width left by the labels (no field clipped at its minimum)."""
+    form = QFormLayout(parent)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+    return form
+
+
 def color_icon(color: QColor, size: int = 14) -> QIcon:
     pm = QPixmap(size, size)
     pm.fill(color)
     return QIcon(pm)
 
 
+class Section(QWidget):
+    """A titled part of the panel whose body folds away under its header button."""
+
+    toggled = Signal(bool)  # expanded
+
+    def __init__(self, title: str, body: QWidget, name: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.body = body
+        self.header = QToolButton()
+        self.header.setObjectName(f"{name}Header")
+        self.header.setProperty("sectionHeader", True)  # styled as a heading (theme.py)
+        self.header.setText(title)
+        self.header.setCheckable(True)
+        self.header.setChecked(True)
+        self.header.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.header.setArrowType(Qt.ArrowType.DownArrow)
+        self.header.setAutoRaise(True)
+        self.header.setToolTip(f"Show or hide the {title.lower()}")
+        self.header.toggled.connect(self.set_expanded)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.header)
+        lay.addWidget(body)
+
+    def is_expanded(self) -> bool:
+        return self.header.isChecked()
+
+    def set_expanded(self, on: bool) -> None:
+        self.header.setChecked(on)  # no-op (and no signal) when it already is
+        self.header.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        if self.body.isVisibleTo(self) != on:
+            self.body.setVisible(on)
+            self.toggled.emit(on)
+
+
 class SidePanel(QWidget):
-    """Controls only: every change is re-emitted as a signal for the window to wire."""
+    """Controls only: every change is re-emitted as a signal for the window to wire.
+
+    ``steps_section.toggled(bool)`` tells when the user folds the quick steps away (to remember
+    it); ``set_steps_expanded`` restores it.
+    """
 
     brushSizeChanged = Signal(int)
     trimapParamsChanged = Signal(object)  # TrimapParams
@@ -77,41 +136,51 @@ class SidePanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("sidePanel")
-        self.setMinimumWidth(250)
-        self.setMaximumWidth(320)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(8, 8, 8, 8)
+        content = QWidget()
+        content.setObjectName("sidePanelContent")
+        lay = QVBoxLayout(content)
+        lay.setContentsMargins(8, 4, 8, 8)
 
         steps = QLabel(STEPS)
         steps.setObjectName("steps")
         steps.setWordWrap(True)
         steps.setTextFormat(Qt.TextFormat.RichText)
-        lay.addWidget(steps)
+        self.steps_section = Section("Quick steps", steps, "steps")
+        lay.addWidget(self.steps_section)
 
         # Brush ---------------------------------------------------------------
         brush = QGroupBox("Brush")
         grid = QGridLayout(brush)
         self.brush_buttons: dict[str, QToolButton] = {}
-        for col, (mode, label, key) in enumerate(BRUSHES):
+        for col, (mode, label, key, tip) in enumerate(BRUSHES):
             b = QToolButton()
             b.setObjectName(f"brush_{mode}")
             b.setText(f"{label}\n({key})")
+            b.setToolTip(f"{tip} ({key})")
             b.setIcon(brush_icon(mode, 22))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             b.setCheckable(True)
             b.setAutoExclusive(True)
-            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            # never narrower than its label (a squeezed tool button elides: "Back…und")
+            b.setSizePolicy(QSizePolicy.Policy.MinimumExpanding, QSizePolicy.Policy.Preferred)
             grid.addWidget(b, 0, col)
             self.brush_buttons[mode] = b
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
         self.size_slider.setObjectName("brushSize")
         self.size_slider.setRange(MIN_SIZE, 200)
+        self.size_slider.setMinimumWidth(60)
         self.size_spin = QSpinBox()
+        self.size_spin.setObjectName("brushSizeValue")
         self.size_spin.setRange(MIN_SIZE, MAX_SIZE)
         self.size_spin.setSuffix(" px")
+        for w in (self.size_slider, self.size_spin):
+            w.setToolTip("Brush diameter on screen, as the cursor shows it: the same at every "
+                         "zoom and on every photo ([ and ] change it)")
         self.size_slider.valueChanged.connect(self._slider_moved)
         self.size_spin.valueChanged.connect(self._spin_changed)
-        grid.addWidget(QLabel("Size  [ ]"), 1, 0)
+        size_label = QLabel("Size  [ ]")
+        size_label.setToolTip("Brush size; [ and ] make it smaller and bigger")
+        grid.addWidget(size_label, 1, 0)
         row = QHBoxLayout()
         row.addWidget(self.size_slider, 1)
         row.addWidget(self.size_spin)
@@ -120,9 +189,10 @@ class SidePanel(QWidget):
 
         # Trimap ----------------------------------------------------------------
         tri = QGroupBox("Automatic trimap")
-        form = QFormLayout(tri)
+        form = _form(tri)
         self.method_combo = QComboBox()
         self.method_combo.setObjectName("trimapMethod")
+        self.method_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for preset in TRIMAP_PRESETS.values():
             self.method_combo.addItem(preset.label, preset.name)
         self.method_combo.setToolTip(
@@ -152,10 +222,12 @@ class SidePanel(QWidget):
         self.reset_button.clicked.connect(self.resetRequested)
         form.addRow(self.reset_button)
         self.overlay_check = QCheckBox("Show trimap on the photo  (O)")
+        self.overlay_check.setObjectName("overlayVisible")
         self.overlay_check.toggled.connect(self.overlayVisibleChanged)
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setObjectName("overlayOpacity")
         self.opacity_slider.setRange(0, 100)
+        self.opacity_slider.setMinimumWidth(60)
         self.opacity_slider.valueChanged.connect(self.overlayOpacityChanged)
         form.addRow(self.overlay_check)
         form.addRow("Overlay opacity", self.opacity_slider)
@@ -163,26 +235,16 @@ class SidePanel(QWidget):
 
         # Preview ---------------------------------------------------------------
         prev = QGroupBox("Cutout preview")
-        pl = QFormLayout(prev)
+        pl = _form(prev)
         self.bg_combo = QComboBox()
         self.bg_combo.setObjectName("previewBackground")
+        self.bg_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for key, label in BACKGROUND_LABELS:
             self.bg_combo.addItem(label, key)
         self.bg_combo.activated.connect(
             lambda i: self.previewBackgroundChanged.emit(self.bg_combo.itemData(i)))
         pl.addRow("Background", self.bg_combo)
         lay.addWidget(prev)
-
-        # Export ----------------------------------------------------------------
-        self.export_button = QPushButton("Export PNG…")
-        self.export_button.setObjectName("exportButton")
-        self.export_button.setToolTip("Save the cutout, the alpha matte or the trimap (Ctrl+E)")
-        self.export_button.clicked.connect(self.exportRequested)
-        self.copy_button = QPushButton("Copy cutout")
-        self.copy_button.setToolTip("Copy the cutout to the clipboard (Ctrl+Shift+C)")
-        self.copy_button.clicked.connect(self.copyRequested)
-        lay.addWidget(self.export_button)
-        lay.addWidget(self.copy_button)
         lay.addStretch(1)
 
         legend = QLabel(
@@ -192,6 +254,63 @@ class SidePanel(QWidget):
         legend.setWordWrap(True)
         legend.setObjectName("legend")
         lay.addWidget(legend)
+
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("sidePanelScroll")
+        self.scroll.setWidget(content)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.content = content
+
+        # Export (pinned below the scrolling controls: the main action never scrolls away) ----
+        self.export_button = QPushButton("Export PNG…")
+        self.export_button.setObjectName("exportButton")
+        self.export_button.setToolTip("Save the cutout, the alpha matte or the trimap (Ctrl+E)")
+        self.export_button.clicked.connect(self.exportRequested)
+        self.copy_button = QPushButton("Copy cutout")
+        self.copy_button.setObjectName("copyButton")
+        self.copy_button.setToolTip("Copy the cutout to the clipboard (Ctrl+Shift+C)")
+        self.copy_button.clicked.connect(self.copyRequested)
+        footer = QWidget()
+        footer.setObjectName("sidePanelFooter")
+        fl = QVBoxLayout(footer)
+        fl.setContentsMargins(8, 6, 8 + self._scrollbar_extent(), 8)
+        fl.addWidget(self.export_button)
+        fl.addWidget(self.copy_button)
+        self.footer = footer
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.scroll, 1)
+        outer.addWidget(footer)
+        self._fit_width()
+
+    # ------------------------------------------------------------------ sizing
+    def _scrollbar_extent(self) -> int:
+        return self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+
+    def _fit_width(self) -> None:
+        """Wide enough for every control's text with the vertical scroll bar shown."""
+        need = max(self.content.minimumSizeHint().width() + self._scrollbar_extent(),
+                   self.footer.minimumSizeHint().width())
+        self.scroll.setMinimumWidth(need)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_width()
+
+    def event(self, e) -> bool:
+        # a style sheet or font applied to the application after construction changes the
+        # sizes of every child: refit when the panel is polished (shown) again
+        if e.type() == QEvent.Type.Polish:
+            self._fit_width()
+        return super().event(e)
+
+    def set_steps_expanded(self, on: bool) -> None:
+        self.steps_section.set_expanded(on)
 
     # ------------------------------------------------------------------ setters (no signals)
     def set_brush_mode(self, mode: str) -> None:

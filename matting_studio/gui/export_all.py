@@ -1,0 +1,242 @@
+"""Export All / Export Selected: every chosen photo of the shoot, with its own edits, into a
+folder, in the background, with a progress bar, Cancel and a summary of what failed."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.batch import DEFAULT_NAME, BatchItem, PlanError, cutout_item, plan_batch
+from ..core.document import cutout_of, export_cutout
+from ..core.errors import MattingStudioError
+from ..core.settings import PipelineSettings
+from ..core.trimap import Stroke
+from .worker import Failed, Final, JobContext, Preview
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PhotoJob:
+    """One photo to export, as the GUI thread saw it when Export was pressed."""
+
+    index: int
+    item: BatchItem
+    settings: PipelineSettings
+    strokes: tuple[Stroke, ...]
+    small_mask: object = None
+    loaded: tuple | None = None
+    """(image, result) of the photo on screen when its alpha is up to date: nothing to solve."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    written: list[Path]
+    failed: list[tuple[str, str]]
+    cancelled: bool = False
+
+
+class ExportAllDialog(QDialog):
+    """Where to and under which names; ``plan()`` after ``accept()``."""
+
+    def __init__(self, paths: list[Path], folder: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.paths = paths
+        n = len(paths)
+        self.setWindowTitle(f"Export {n} Photo{'s' if n != 1 else ''}")
+        self.setMinimumWidth(560)
+        self.folder_edit = QLineEdit(str(folder))
+        self.folder_edit.setObjectName("exportFolder")
+        browse = QPushButton("Browse…")
+        browse.setAutoDefault(False)
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(browse)
+        self.name_edit = QLineEdit(DEFAULT_NAME)
+        self.name_edit.setObjectName("exportTemplate")
+        self.name_edit.setToolTip("{stem}: the photo's name without its extension, {ext}: its "
+                                  "extension, {n}: its number (1, 2, …)")
+        form = QFormLayout()
+        form.addRow("Folder:", row)
+        form.addRow("File names:", self.name_edit)
+        self.example = QLabel("")
+        self.example.setObjectName("exportExample")
+        form.addRow("", self.example)
+        self.error = QLabel("")
+        self.error.setObjectName("exportError")
+        self.error.setStyleSheet("color: #e5534b;")
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        ok = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        ok.setDefault(True)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Each photo is exported with its own strokes and settings; photos "
+                             "you have not edited get their automatic cut-out."))
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+        self.name_edit.textChanged.connect(self._update_example)
+        self.folder_edit.textChanged.connect(self._update_example)
+        self._plan: list[BatchItem] | None = None
+        self._update_example()
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export to", self.folder_edit.text())
+        if folder:
+            self.folder_edit.setText(folder)
+
+    def _update_example(self) -> None:
+        try:
+            items = plan_batch(self.paths[:1], self.folder_edit.text().strip() + "/",
+                               template=self.name_edit.text())
+            self.example.setText(f"e.g. {items[0].outputs.cutout}")
+        except PlanError as e:
+            self.example.setText(str(e))
+
+    def plan(self) -> list[BatchItem] | None:
+        return self._plan
+
+    def accept(self) -> None:
+        folder = self.folder_edit.text().strip()
+        if not folder:
+            self.error.setText("Choose a folder.")
+            return
+        try:
+            self._plan = plan_batch(self.paths, folder.rstrip("/") + "/",
+                                    template=self.name_edit.text())
+        except PlanError as e:
+            self.error.setText(str(e))
+            return
+        super().accept()
+
+
+def export_job(jobs: list[PhotoJob], ctx: JobContext) -> Summary:
+    """Export every photo (one failure does not stop the others); ``ctx.preview(index)`` after
+    each photo written."""
+    written, failed = [], []
+    n = len(jobs)
+    for k, job in enumerate(jobs):
+        if ctx.cancel.cancelled:
+            return Summary(written, failed, cancelled=True)
+        name = job.item.source.name
+        ctx.progress(k / n, f"{name} ({k + 1} of {n})")
+        try:
+            if job.loaded is not None:
+                image, result = job.loaded
+                written.append(export_cutout(image, cutout_of(image, result, ctx.cancel),
+                                             job.item.outputs.cutout))
+            else:
+                written.extend(cutout_item(job.item, job.settings, cancel=ctx.cancel,
+                                           strokes=job.strokes, small_mask=job.small_mask))
+            ctx.preview(job.index)
+        except MattingStudioError as e:
+            failed.append((name, " ".join(str(e).split())))
+        except MemoryError:
+            failed.append((name, "not enough memory for this photo"))
+    ctx.progress(1.0, "done")
+    return Summary(written, failed)
+
+
+def run_export_all(win, indices: list[int]) -> None:
+    """Ask where, then export the photos ``indices`` of the window's shoot in the background."""
+    c = win.controller
+    photos = [c.shoot.photos[i] for i in indices]
+    if not photos:
+        return
+    first = photos[0].path
+    folder = Path(win.settings.last_folder()) if not first.parent.is_dir() else \
+        first.parent / "cutouts"
+    dlg = ExportAllDialog([p.path for p in photos], folder, win)
+    win._export_all_dlg = dlg
+    if not dlg.exec() or dlg.plan() is None:
+        return
+    jobs = []
+    for i, photo, item in zip(indices, photos, dlg.plan()):
+        doc = photo.doc
+        loaded = None
+        if doc is not None and doc is c.doc and doc.alpha_is_current():
+            loaded = (doc.image, doc.result)
+        small = photo.prepared.small_mask if photo.prepared is not None and \
+            photo.prepared.settings == (photo.settings or c.settings) else None
+        jobs.append(PhotoJob(i, item, photo.settings or c.settings, tuple(photo.strokes),
+                             small, loaded))
+    progress = QProgressDialog("Exporting…", "Cancel", 0, 100, win)
+    progress.setWindowTitle("Export")
+    progress.setWindowModality(Qt.WindowModality.NonModal)
+    progress.setMinimumDuration(0)
+    progress.setAutoClose(False)
+    progress.setAutoReset(False)
+    win._export_all_progress = progress
+    worker = c.batcher
+
+    def on_progress(rid: int, fraction: float, message: str) -> None:
+        if worker.is_current(rid):
+            progress.setValue(round(fraction * 100))
+            progress.setLabelText(f"Exporting {message}")
+
+    def on_photo(message: Preview) -> None:
+        c.mark_exported(message.payload)
+
+    def on_done(message: Final) -> None:
+        progress.close()
+        _disconnect()
+        _summarise(win, message.payload)
+
+    def on_failed(message: Failed) -> None:
+        progress.close()
+        _disconnect()
+        win.show_error("Export failed", message.message)
+
+    connections = [(worker.progress, on_progress), (worker.previewed, on_photo),
+                   (worker.finished, on_done), (worker.failed, on_failed)]
+
+    def _disconnect() -> None:
+        for signal, slot in connections:
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
+
+    for signal, slot in connections:
+        signal.connect(slot)
+    progress.canceled.connect(lambda: (worker.cancel(), progress.close(), _disconnect(),
+                                       win.status_label.setText("Export cancelled")))
+    win.settings.set_last_folder(dlg.plan()[0].outputs.cutout.parent)
+    worker.submit(lambda ctx: export_job(jobs, ctx), tag="export-all")
+
+
+def _summarise(win, summary: Summary) -> None:
+    n_ok, n_bad = len(summary.written), len(summary.failed)
+    win.last_export = str(summary.written[-1]) if summary.written else win.last_export
+    if not n_bad:
+        win.status_label.setText(f"Exported {n_ok} photo{'s' if n_ok != 1 else ''} to "
+                                 f"{summary.written[0].parent if summary.written else ''}")
+        return
+    details = "\n".join(f"{name}: {why}" for name, why in summary.failed[:20])
+    box = QMessageBox(QMessageBox.Icon.Warning, "Export finished with problems",
+                      f"{n_ok} exported, {n_bad} failed.", QMessageBox.StandardButton.Ok, win)
+    box.setDetailedText(details)
+    box.setInformativeText(details if n_bad <= 5 else f"{details.splitlines()[0]} …")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    win.export_summary = (n_ok, summary.failed)
+    box.open()
