@@ -77,7 +77,11 @@ def prepare_workers(client, threads: int | None = None) -> None:
 
 def photo_slots(client) -> int:
     """Photos the cluster's workers can run at once (at least 1)."""
-    workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    try:
+        info = client.scheduler_info(n_workers=-1)  # every worker (newer Dask lists 5 by default)
+    except TypeError:  # Dask before 2025 lists them all and takes no argument
+        info = client.scheduler_info()
+    workers = info.get("workers", {})
     return max(1, int(sum(w.get("resources", {}).get(RESOURCE, 1) for w in workers.values())))
 
 
