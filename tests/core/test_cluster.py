@@ -220,6 +220,23 @@ def test_a_bad_photo_is_one_line_and_exit_1_with_a_report(client, local_referenc
         (r["status"], "local", r["message"]) for r in rows]
 
 
+def test_single_photo_options_give_the_local_files(client, local_reference, tmp_path):
+    shoot, _ = local_reference
+    trimap = np.zeros((72, 96), np.uint8)
+    trimap[10:60, 20:80] = 128
+    trimap[25:45, 35:65] = 255
+    Image.fromarray(trimap).save(tmp_path / "tri.png")
+    runs = {"local": [], "dask": ["--dask", client.scheduler.address]}
+    for name, extra in runs.items():
+        out = tmp_path / name
+        assert cli.main(["cutout", str(shoot / "p03.png"), "-o", str(out / "c.png"), "-q",
+                         "--trimap", str(tmp_path / "tri.png"), "--alpha-out",
+                         str(out / "a.png"), "--trimap-out", str(out / "t.png"), *extra]) == 0
+    for f in ("c.png", "a.png", "t.png"):
+        assert (tmp_path / "local" / f).read_bytes() == (tmp_path / "dask" / f).read_bytes()
+    assert np.asarray(Image.open(tmp_path / "dask" / "a.png"))[:10].max() == 0  # the trimap's
+
+
 class _KillOnFirstPhoto(WorkerPlugin):
     """Kills the worker process running the batch's first photo task, once in all."""
 
