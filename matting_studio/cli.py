@@ -38,10 +38,12 @@ def _cutout_parser() -> argparse.ArgumentParser:
     p.add_argument("--trimap-out", metavar="FILE", help="also write the trimap used")
     p.add_argument("--matting", choices=backend_names(), default=DEFAULT_BACKEND,
                    help=f"alpha matting method (default: {DEFAULT_BACKEND})")
-    p.add_argument("--model", metavar="PATH",
-                   help="a rembg-family ONNX model instead of the embedded u2netp")
+    p.add_argument("--model", metavar="NAME|PATH",
+                   help="a model by name (see 'matting-studio models') or a rembg-family ONNX "
+                        "file, instead of the embedded u2netp")
     p.add_argument("--preset", choices=sorted(PRESETS),
-                   help="preprocessing preset of --model (default: guessed from its file name)")
+                   help="preprocessing preset of --model (default: recognised from its "
+                        "checksum, name or input size)")
     p.add_argument("--trimap-preset", choices=list(TRIMAP_PRESETS), default=DEFAULT_TRIMAP_PRESET,
                    help="automatic trimap: " + "; ".join(
                        f"{t.name}: {t.help}" for t in TRIMAP_PRESETS.values())
@@ -286,7 +288,8 @@ def _gui_parser() -> argparse.ArgumentParser:
         prog="matting-studio",
         description="Matting Studio: turn a photo into a clean cutout. "
                     "Without a sub-command the editor window opens.",
-        epilog="Headless: matting-studio cutout IN... [-o OUT] (see 'matting-studio cutout --help').",
+        epilog="Headless: matting-studio cutout IN... [-o OUT] (see 'matting-studio cutout --help'). "
+               "Models: matting-studio models (list, get, remove).",
     )
     p.add_argument("--version", action="version", version=f"matting-studio {__version__}")
     p.add_argument("images", nargs="*", metavar="PHOTO",
@@ -321,6 +324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] == "cutout":
             return cutout_main(argv[1:])
+        if argv and argv[0] == "models":
+            from .cli_models import models_main
+
+            return models_main(argv[1:])
         return gui_main(argv)
     except KeyboardInterrupt:
         print("matting-studio: interrupted", file=sys.stderr)

@@ -70,7 +70,7 @@ run() {  # run the app in a clean environment, from an unrelated working folder
 fail() { echo "FAIL: $*" >&2; exit 1; }
 sample=$APP/_internal/matting_studio/resources/sample_astronaut.jpg
 [ -f "$sample" ] || fail "the sample photo is not in the bundle"
-[ -f "$APP/_internal/models/u2netp.onnx" ] || fail "the model is not in the bundle"
+[ -f "$APP/_internal/matting_studio/models/u2netp.onnx" ] || fail "the model is not in the bundle"
 
 echo "== matting-studio --version"
 v=$(run "$APP/matting-studio" --version) || fail "--version exited $?"

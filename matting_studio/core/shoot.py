@@ -61,7 +61,7 @@ class Prepared:
     @property
     def small_mask(self) -> np.ndarray:
         """The model's answer as the pipeline uses it (the union of the views)."""
-        return np.maximum.reduce(self.views) if len(self.views) > 1 else self.views[0]
+        return union(self.views)
 
     @property
     def nbytes(self) -> int:
@@ -72,20 +72,6 @@ class Prepared:
         """Without the display-size pixels: what a photo far from the one on screen keeps
         (the model's answer, the thumbnail and the quality estimate: about 1 MB)."""
         return replace(self, rgb=None, alpha=None)
-
-    def with_alpha(self, alpha: np.ndarray) -> Prepared:
-        """With the display-size alpha and the thumbnail made from ``alpha`` (float 0..1 or
-        uint8, any size): an edited photo's cut-out as the filmstrip should show it."""
-        a = np.asarray(alpha)
-        a8 = a if a.dtype == np.uint8 else _u8(a)
-        thumb_size = (self.thumbnail.shape[1], self.thumbnail.shape[0])
-        thumb = self.thumbnail.copy()
-        thumb[:, :, 3] = cv2.resize(a8, thumb_size, interpolation=cv2.INTER_AREA)
-        if self.rgb is None:
-            return replace(self, thumbnail=thumb)
-        size = (self.rgb.shape[1], self.rgb.shape[0])
-        return replace(self, alpha=cv2.resize(a8, size, interpolation=cv2.INTER_AREA),
-                       thumbnail=thumb)
 
 
 def _fit(shape: tuple[int, int], side: int) -> tuple[int, int]:
@@ -99,19 +85,51 @@ def _u8(x: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(np.asarray(x, np.float32), alpha=255.0)
 
 
-def prepare(image: LoadedImage, settings: PipelineSettings, cancel: CancelToken | None = None,
-            views: tuple[np.ndarray, ...] | None = None) -> Prepared:
-    """Run the model (unless ``views`` are given) and make a display-size first cut-out and
-    its quality estimate (:func:`~.triage.triage`). About the cost of the model runs."""
-    if views is None:
-        model = get_model(settings.model_path, settings.preset)
-        if settings.mask_tta:
-            views = model_views(model, image.rgb, cancel)
-        else:
-            views = (model.predict_small(image.rgb),)
+def model_views_of(image: LoadedImage, settings: PipelineSettings,
+                   cancel: CancelToken | None = None) -> tuple[np.ndarray, ...]:
+    """The model's answers on the photo: on it and on its mirror image when the settings ask
+    for test-time augmentation, else just on it (their union is the pipeline's mask)."""
+    model = get_model(settings.model_path, settings.preset)
+    if settings.mask_tta:
+        return model_views(model, image.rgb, cancel)
+    return (model.predict_small(image.rgb),)
+
+
+def union(views: tuple[np.ndarray, ...]) -> np.ndarray:
+    return np.maximum.reduce(views) if len(views) > 1 else views[0]
+
+
+def describe(size: tuple[int, int], settings: PipelineSettings, views: tuple[np.ndarray, ...],
+             rgb: np.ndarray, alpha: np.ndarray, painted: np.ndarray | None = None) -> Prepared:
+    """A :class:`Prepared` record of a photo of ``size`` (w, h) from its pixels and alpha at
+    any size (uint8 or float 0..1; brought to display size here), its quality estimated
+    (``painted``: pixels the user's strokes decided, which count as right)."""
+    shape = rgb.shape[:2]
+    disp = _fit(shape, PREPARED_SIDE)
+
+    def shrink(a: np.ndarray) -> np.ndarray:
+        a8 = a if a.dtype == np.uint8 else _u8(a)
+        return a8 if (a8.shape[1], a8.shape[0]) == disp else \
+            cv2.resize(a8, disp, interpolation=cv2.INTER_AREA)
+
+    rgb8, alpha8 = shrink(rgb), shrink(alpha)
+    if painted is not None:
+        painted = cv2.resize(painted.view(np.uint8), disp, interpolation=cv2.INTER_NEAREST) > 0
+    quality = triage(rgb8, alpha8, views, painted=painted)
+    thumb_size = _fit(disp[::-1], THUMBNAIL_SIDE)
+    thumb = np.dstack([cv2.resize(rgb8, thumb_size, interpolation=cv2.INTER_AREA),
+                       cv2.resize(alpha8, thumb_size, interpolation=cv2.INTER_AREA)])
+    return Prepared(size=size, settings=settings, views=tuple(views), rgb=rgb8, alpha=alpha8,
+                    thumbnail=thumb, quality=quality)
+
+
+def prepare(image: LoadedImage, settings: PipelineSettings, cancel: CancelToken | None = None
+            ) -> Prepared:
+    """Run the model and make a display-size first cut-out with its quality estimate
+    (:func:`~.triage.triage`): about the cost of the model runs."""
+    views = model_views_of(image, settings, cancel)
     if cancel is not None:
         cancel.check()
-    small_mask = np.maximum.reduce(views) if len(views) > 1 else views[0]
     size = _fit(image.rgb.shape[:2], PREPARED_SIDE)
     rgb = downscale_image(image.rgb, size)
     source_alpha = None
@@ -119,17 +137,12 @@ def prepare(image: LoadedImage, settings: PipelineSettings, cancel: CancelToken 
         source_alpha = cv2.resize(image.source_alpha, size, interpolation=cv2.INTER_AREA)
     small = LoadedImage(rgb=rgb, source_alpha=source_alpha, bit_depth=8, icc_profile=None,
                         exif=None)
-    trimap = auto_trimap(small, upsample_mask(small_mask, (size[1], size[0])), settings)
+    trimap = auto_trimap(small, upsample_mask(union(views), (size[1], size[0])), settings)
     alpha = finish_alpha(solve_alpha(rgb, trimap, OPEN_PREVIEW_BACKEND, cancel=cancel), small,
                          settings)
     if cancel is not None:
         cancel.check()
-    quality = triage(rgb, alpha, views)
-    thumb_size = _fit(rgb.shape[:2], THUMBNAIL_SIDE)
-    thumb = np.dstack([_u8(cv2.resize(rgb, thumb_size, interpolation=cv2.INTER_AREA)),
-                       _u8(cv2.resize(alpha, thumb_size, interpolation=cv2.INTER_AREA))])
-    return Prepared(size=image.size, settings=settings, views=tuple(views), rgb=_u8(rgb),
-                    alpha=_u8(alpha), thumbnail=thumb, quality=quality)
+    return describe(image.size, settings, views, rgb, alpha)
 
 
 STATES = ("automatic", "edited", "exported", "failed")
@@ -147,6 +160,9 @@ class ShootPhoto:
     state: str = "automatic"
     error: str | None = None
     fingerprint: Fingerprint | None = None
+    missing: bool = False
+    """The file cannot be found (a project's photo that was moved away): nothing to load until
+    the user locates it; its edits are kept."""
 
     @property
     def name(self) -> str:

@@ -24,18 +24,15 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoGroup, QUndoStack
 
 from ..core.batch import collect_inputs
 from ..core.document import Document, cutout_of, default_export_path, export_cutout
-from ..core.image_io import display_name
 from ..core.settings import PipelineSettings
-from ..core.shoot import Shoot, ShootPhoto
+from ..core.shoot import Shoot, ShootPhoto, describe
 from ..core.solve import solve
-from ..core.triage import triage
 from ..core.trimap import Stroke, TrimapParams, changed_bounds
 from .commands import AddStrokeCommand, ResetStrokesCommand, SettingsCommand
 from .jobs import (
@@ -122,6 +119,8 @@ class EditorController(QObject):
         self._ready: ShootPhoto | None = None
         self._came_from = -1
         self._shut_down = False
+        self._views: tuple[np.ndarray, ...] | None = None
+        """The model's answers for the photo on screen, when its open ran the model."""
         self._pending_export: tuple[Path, str] | None = None
         self._busy = False
         self.loader.previewed.connect(self._first_matte)
@@ -139,7 +138,7 @@ class EditorController(QObject):
             w.progress.connect(functools.partial(self._progress, w, label))
             w.started.connect(self._update_busy)
             w.idle.connect(self._update_busy)
-        for w in (self.loader, self.matter):
+        for w in (self.loader, self.matter, self.preparer):
             w.idle.connect(self._schedule_prepare)
 
     # ------------------------------------------------------------------ state
@@ -213,18 +212,20 @@ class EditorController(QObject):
         for stack in list(self.undo_group.stacks()):
             self.undo_group.removeStack(stack)
             stack.deleteLater()
+        show = min(max(shoot.current, 0), len(shoot) - 1)
         self.shoot = shoot
         self.shoot.current = -1
         self.display = Display()
         self.shootChanged.emit()
         if len(shoot):
-            self.go_to(min(max(shoot.current, 0), len(shoot) - 1) if shoot.current >= 0 else 0)
+            self.go_to(show)
 
-    def go_to(self, index: int) -> None:
-        """Put photo ``index`` on screen: its prepared cut-out at once, full resolution after."""
+    def go_to(self, index: int, reload: bool = False) -> None:
+        """Put photo ``index`` on screen: its prepared cut-out at once, full resolution after
+        (``reload``: even when it is on screen already, e.g. after it was located)."""
         if not 0 <= index < len(self.shoot) or self._shut_down:
             return
-        if index == self.shoot.current and self.photo is not None and \
+        if not reload and index == self.shoot.current and self.photo is not None and \
                 (self.photo is self._ready or self.loader.is_busy()):
             return
         self._leave_current()
@@ -232,9 +233,12 @@ class EditorController(QObject):
         self.shoot.current = index
         photo = self.shoot.photos[index]
         self._ready = None
+        self._views = None
         self.undo_group.setActiveStack(self._stack(photo) if photo.doc is not None else None)
         self.display = self._prepared_display(photo)
         self.currentChanged.emit(index)
+        if photo.missing:  # nothing to load until the user locates it (the window says so)
+            return
         self.preparer.cancel()  # the photo on screen has both cores
         self.loader.submit(functools.partial(
             open_job, photo.path, self.settings, photo.edit, photo.prepared, photo.doc),
@@ -250,16 +254,14 @@ class EditorController(QObject):
         self.go_to(order[min(max(pos + step, 0), len(order) - 1)])
 
     def _leave_current(self) -> None:
-        """The photo on screen goes off screen: its alpha is kept at display size (the
-        filmstrip shows it), its full-resolution pixels are let go."""
+        """The photo on screen goes off screen: its full-resolution pixels are let go (its
+        filmstrip record was refreshed after its last full solve)."""
         photo = self.photo
         self._pending_export = None
         self.matter.cancel()
         self.loader.cancel()
         if photo is None or photo.doc is None:
             return
-        if photo.doc.loaded and photo.doc.result is not None and photo.prepared is not None:
-            photo.prepared = photo.prepared.with_alpha(photo.doc.result.alpha)
         photo.doc.unload()
         self._ready = None
 
@@ -311,6 +313,8 @@ class EditorController(QObject):
         photo = self.photo
         if opened.fingerprint is not None:
             photo.fingerprint = opened.fingerprint
+        if opened.views is not None:
+            self._views = opened.views
         shown_first = self._ready is photo  # a first matte is on screen already
         if not shown_first:
             if opened.exact is not None:  # before the views ask for the trimap
@@ -448,16 +452,18 @@ class EditorController(QObject):
         self.error.emit("Matting failed", message.message)
 
     def _estimate_quality(self, matte: MatteImages) -> None:
-        """The photo's quality estimate after a full solve (the strokes' pixels count as
-        fixed), at the working size of :mod:`..core.triage` (a few ms)."""
+        """After a full solve: the photo's filmstrip record (thumbnail, display-size cut-out)
+        and its quality estimate, the strokes' pixels counting as right (a few ms)."""
         photo, doc = self.photo, self.doc
-        p = photo.prepared if photo is not None else None
-        if p is None or doc is None or self.display.photo_rgb8 is None:
+        if photo is None or doc is None or self.display.photo_rgb8 is None:
+            return
+        views = photo.prepared.views if photo.prepared is not None and \
+            photo.prepared.settings == doc.settings else self._views
+        if views is None:
             return
         painted = doc.trimap() != doc.auto_trimap()
-        quality = triage(_shrink(self.display.photo_rgb8), _shrink(matte.alpha8), p.views,
-                         painted=_shrink(painted.view(np.uint8)) > 0)
-        photo.prepared = dataclasses.replace(p, quality=quality)
+        photo.prepared = describe((doc.shape[1], doc.shape[0]), doc.settings, views,
+                                  self.display.photo_rgb8, matte.alpha8, painted)
         self.photoChanged.emit(self.shoot.current)
 
     # ------------------------------------------------------------------ trimap display
@@ -486,7 +492,7 @@ class EditorController(QObject):
     # ------------------------------------------------------------------ preparing the others
     def _schedule_prepare(self) -> None:
         """Prepare the next photo that needs it, when the photo on screen has no work."""
-        if self.loader.is_busy() or self.matter.is_busy() or self.preparer.is_busy():
+        if self._shut_down or self.loader.is_busy() or self.matter.is_busy() or self.preparer.is_busy():
             return
         n, cur = len(self.shoot), max(self.shoot.current, 0)
         order = [cur + k for k in range(1, PREPARE_AHEAD + 1)] + [cur - 1] + list(range(n))
@@ -494,7 +500,7 @@ class EditorController(QObject):
             if not 0 <= i < n or i == self.shoot.current:
                 continue
             p = self.shoot.photos[i]
-            if p.prepared is None and p.state != "failed" and p.doc is None:
+            if p.prepared is None and p.state != "failed" and p.doc is None and not p.missing:
                 settings = p.settings or self.settings
                 self.preparer.submit(functools.partial(prepare_job, p.path, settings),
                                      tag=str(p.path))
@@ -510,7 +516,6 @@ class EditorController(QObject):
                 p.fingerprint = done.fingerprint
             self._slim_far_photos()
             self.photoChanged.emit(i)
-        self._schedule_prepare()
 
     def _prepare_failed(self, message: Failed) -> None:
         i = self.shoot.index_of(message.tag)
@@ -518,7 +523,6 @@ class EditorController(QObject):
             p = self.shoot.photos[i]
             p.state, p.error = "failed", message.message
             self.photoChanged.emit(i)
-        self._schedule_prepare()
 
     def _slim_far_photos(self) -> None:
         """Only photos near the one on screen keep display-size pixels (bounded memory)."""
@@ -571,10 +575,3 @@ class EditorController(QObject):
         self._shut_down = True
         for w in (self.loader, self.matter, self.exporter, self.preparer, self.batcher):
             w.shutdown(timeout=5.0)
-
-
-def _shrink(a: np.ndarray, side: int = 320) -> np.ndarray:
-    h, w = a.shape[:2]
-    f = min(1.0, side / max(h, w))
-    size = (max(1, round(w * f)), max(1, round(h * f)))
-    return cv2.resize(a, size, interpolation=cv2.INTER_AREA)

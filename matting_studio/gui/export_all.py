@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -180,49 +180,61 @@ def run_export_all(win, indices: list[int]) -> None:
             photo.prepared.settings == (photo.settings or c.settings) else None
         jobs.append(PhotoJob(i, item, photo.settings or c.settings, tuple(photo.strokes),
                              small, loaded))
-    progress = QProgressDialog("Exporting…", "Cancel", 0, 100, win)
-    progress.setWindowTitle("Export")
-    progress.setWindowModality(Qt.WindowModality.NonModal)
-    progress.setMinimumDuration(0)
-    progress.setAutoClose(False)
-    progress.setAutoReset(False)
-    win._export_all_progress = progress
-    worker = c.batcher
-
-    def on_progress(rid: int, fraction: float, message: str) -> None:
-        if worker.is_current(rid):
-            progress.setValue(round(fraction * 100))
-            progress.setLabelText(f"Exporting {message}")
-
-    def on_photo(message: Preview) -> None:
-        c.mark_exported(message.payload)
-
-    def on_done(message: Final) -> None:
-        progress.close()
-        _disconnect()
-        _summarise(win, message.payload)
-
-    def on_failed(message: Failed) -> None:
-        progress.close()
-        _disconnect()
-        win.show_error("Export failed", message.message)
-
-    connections = [(worker.progress, on_progress), (worker.previewed, on_photo),
-                   (worker.finished, on_done), (worker.failed, on_failed)]
-
-    def _disconnect() -> None:
-        for signal, slot in connections:
-            try:
-                signal.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
-
-    for signal, slot in connections:
-        signal.connect(slot)
-    progress.canceled.connect(lambda: (worker.cancel(), progress.close(), _disconnect(),
-                                       win.status_label.setText("Export cancelled")))
     win.settings.set_last_folder(dlg.plan()[0].outputs.cutout.parent)
-    worker.submit(lambda ctx: export_job(jobs, ctx), tag="export-all")
+    win._export_all_run = ExportRun(win, jobs)
+
+
+class ExportRun(QObject):
+    """One Export All in the background: its progress dialog (with Cancel), the photos marked
+    exported as they are written, and the summary at the end. Messages of other runs of the
+    same worker are ignored (request ids)."""
+
+    def __init__(self, win, jobs: list[PhotoJob]):
+        super().__init__(win)
+        self.win, self.worker = win, win.controller.batcher
+        self.dialog = QProgressDialog("Exporting…", "Cancel", 0, 100, win)
+        self.dialog.setWindowTitle("Export")
+        self.dialog.setWindowModality(Qt.WindowModality.NonModal)
+        self.dialog.setMinimumDuration(0)
+        self.dialog.setAutoClose(False)
+        self.dialog.setAutoReset(False)
+        self.dialog.canceled.connect(self.cancel)
+        self.worker.progress.connect(self._progress)
+        self.worker.previewed.connect(self._photo_done)
+        self.worker.finished.connect(self._finished)
+        self.worker.failed.connect(self._failed)
+        self.rid = self.worker.submit(lambda ctx: export_job(jobs, ctx), tag="export-all")
+
+    def _mine(self, rid: int) -> bool:
+        return rid == self.rid
+
+    def _progress(self, rid: int, fraction: float, message: str) -> None:
+        if self._mine(rid):
+            self.dialog.setValue(round(fraction * 100))
+            self.dialog.setLabelText(f"Exporting {message}")
+
+    def _photo_done(self, message: Preview) -> None:
+        if self._mine(message.request_id):
+            self.win.controller.mark_exported(message.payload)
+
+    def _finished(self, message: Final) -> None:
+        if self._mine(message.request_id):
+            self._end()
+            _summarise(self.win, message.payload)
+
+    def _failed(self, message: Failed) -> None:
+        if self._mine(message.request_id):
+            self._end()
+            self.win.show_error("Export failed", message.message)
+
+    def cancel(self) -> None:
+        self.worker.cancel()
+        self._end()
+        self.win.status_label.setText("Export cancelled: the photos written so far are kept")
+
+    def _end(self) -> None:
+        self.dialog.close()
+        self.deleteLater()  # its connections go with it
 
 
 def _summarise(win, summary: Summary) -> None:

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.document import Document, load_photo
+from ..core.document import Document
 from ..core.executor import spawn
 from ..core.image_io import LoadedImage, load_image
 from ..core.photo_source import Fingerprint
 from ..core.project import PhotoEdit
 from ..core.settings import PipelineSettings
-from ..core.shoot import Prepared, prepare
-from ..core.solve import SolveRequest, SolveResult, first_matte, solve
+from ..core.shoot import Prepared, model_views_of, prepare, union
+from ..core.solve import SolveRequest, SolveResult, first_matte
 from .qimage import CutoutSource, GreySource, RgbSource, float_to_u8
 from .worker import JobContext
 
@@ -62,14 +62,16 @@ class FirstMatte:
 
 @dataclass(frozen=True)
 class Opened:
-    """The photo on screen is loaded: its document, its display pixels, and (for a large photo
-    or a reloaded one) the exact automatic trimap to install, ``(key, trimap)``."""
+    """The photo on screen is loaded: its document, its display pixels, (for a large photo or
+    a reloaded one) the exact automatic trimap to install, ``(key, trimap)``, and the model's
+    answers (None when reused from before)."""
 
     doc: Document
     photo_rgb8: np.ndarray
     photo_source: RgbSource
     exact: tuple[tuple, np.ndarray] | None
     fingerprint: Fingerprint | None
+    views: tuple[np.ndarray, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -151,14 +153,17 @@ def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
 
     if edit is not None:
         settings = edit.settings
-    small = None
+    ctx.progress(0.0, "loading the photo")
+    image = load_image(path)
+    ctx.cancel.check()
+    on_image(image)
+    views = None
     if prepared is not None and prepared.settings == settings:
-        ctx.progress(0.0, "loading the photo")
-        image = load_image(path)
-        on_image(image)
         small = prepared.small_mask
     else:
-        image, small = load_photo(path, settings, ctx.progress, ctx.cancel, on_image)
+        ctx.progress(0.1, "finding the subject")
+        views = model_views_of(image, settings, ctx.cancel)
+        small = union(views)
     ctx.cancel.check()
     doc = Document(image, small, settings)
     if edit is not None and edit.strokes:
@@ -171,7 +176,7 @@ def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
         ctx.progress(0.8, "building the trimap")
         doc.trimap()
         rgb8, source = photo["job"].result()
-        return Opened(doc, rgb8, source, None, _fingerprint(path))
+        return Opened(doc, rgb8, source, None, _fingerprint(path), views)
     doc.set_provisional_trimap(first.trimap)
     doc.set_result(first)
     doc.trimap()
@@ -181,7 +186,7 @@ def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
     ctx.progress(0.7, "building the full-resolution trimap")
     exact = doc.compute_auto_trimap(settings)
     ctx.cancel.check()
-    return Opened(doc, rgb8, source, exact, _fingerprint(path))
+    return Opened(doc, rgb8, source, exact, _fingerprint(path), views)
 
 
 def _photo_display(rgb: np.ndarray) -> tuple[np.ndarray, RgbSource]:

@@ -304,10 +304,15 @@ class MainWindow(QMainWindow):
         self.trimap_view.set_source(None)
         self._show_matte_sources()
         self._show_check_here()
-        self._set_painting(False, "loading full resolution… (paint when it is ready)")
         n = len(c.shoot)
         where = f" ({index + 1} of {n})" if n > 1 else ""
-        self.status_label.setText(f"{photo.name}{where}: loading…")
+        if photo.missing:
+            self._set_painting(False, "photo not found: File ▸ Locate Photo…")
+            self.status_label.setText(f"{photo.name}{where} cannot be found: File ▸ Locate "
+                                      "Photo… shows where it is now (its strokes are kept)")
+        else:
+            self._set_painting(False, "loading full resolution… (paint when it is ready)")
+            self.status_label.setText(f"{photo.name}{where}: loading…")
         self.size_label.setText("")
         QTimer.singleShot(0, self.sync.fit)
 

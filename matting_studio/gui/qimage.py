@@ -90,14 +90,18 @@ OVERLAY_TABLE[BACKGROUND] = _argb(MODE_COLORS["background"], 170)
 OVERLAY_TABLE[FOREGROUND] = _argb(MODE_COLORS["foreground"], 100)
 """Trimap as a tint over the photo: green subject, red background, yellow unknown (ARGB)."""
 
-OVERLAY_LUTS = [np.array([round(v * (c >> 24) / 255) for c in OVERLAY_TABLE
-                          for v in ((c & 255, (c >> 8) & 255, (c >> 16) & 255, 255)[k],)],
-                         np.uint8) for k in range(4)]
-"""OVERLAY_TABLE as premultiplied B, G, R, A tables for cv2.LUT."""
+def premultiplied_luts(table: list[int]) -> list[np.ndarray]:
+    """A 256-entry ARGB table as premultiplied B, G, R, A tables for cv2.LUT (every colour
+    component at most its alpha, as premultiplied pixels must be)."""
+    return [np.array([round(((c >> shift) & 255 if shift < 24 else 255) * (c >> 24) / 255)
+                      for c in table], np.uint8) for shift in (0, 8, 16, 24)]
 
-CHECK_HERE_LUTS = [np.array([0, v], np.uint8)[np.minimum(np.arange(256), 1)]
-                   for v in (40, 40, 200, 150)]
-"""A "check here" mask (0 / nonzero) as a premultiplied red tint."""
+
+OVERLAY_LUTS = premultiplied_luts(OVERLAY_TABLE)
+"""OVERLAY_TABLE for cv2.LUT."""
+
+CHECK_HERE_LUTS = premultiplied_luts([0] + [_argb(QColor(255, 40, 90), 150)] * 255)
+"""A "check here" mask (0 / nonzero) as a red tint."""
 
 
 def trimap_overlay(trimap: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..core.autosave import Autosaver, RecoveryItem, discard, list_recoverable
+from ..core.autosave import Autosaver, RecoveryItem, discard
 from ..core.errors import MattingStudioError, SessionError
 from ..core.photo_source import check_located
 from ..core.project import PROJECT_SUFFIX, load_project, save_project
@@ -235,7 +235,7 @@ class SessionKeeper(QObject):
             if answer != USE:
                 return False
         _relocate(photo, chosen)
-        self.controller.go_to(self.controller.shoot.current)
+        self.controller.go_to(self.controller.shoot.current, reload=True)
         self._on_changed()
         return True
 
@@ -293,7 +293,8 @@ def _find_photos(shoot: Shoot, project_file) -> list[str]:
                 notes.append(f"{p.name} was found at {status.path}.")
         else:
             p.state, p.error = "failed", status.message
-            if status.state == "missing":
+            p.missing = status.state == "missing"
+            if p.missing:
                 notes.append(f"{p.name} cannot be found: File ▸ Locate Photo… shows where.")
     return notes
 
@@ -304,6 +305,7 @@ def _relocate(photo: ShootPhoto, path: Path) -> None:
         photo.edit.source_path = str(Path(path).absolute())
     photo.state = "edited" if photo.strokes else "automatic"
     photo.error = None
+    photo.missing = False
 
 
 def install(window, data_dir=None, offer: bool = True) -> SessionKeeper:
