@@ -48,7 +48,9 @@ def connect(address: str, verbose: bool = False):
     cluster shut down, on the way out, Ctrl+C included."""
     from distributed import Client, LocalCluster
 
-    level = logging.INFO if verbose else logging.ERROR
+    # Dask's own log lines (a worker that loses its scheduler while the cluster shuts down logs
+    # a traceback) only with -v: problems reach the user as one line per photo or batch.
+    level = logging.INFO if verbose else logging.CRITICAL
     logging.getLogger("distributed").setLevel(level)
     if address == LOCAL:
         with LocalCluster(processes=True, resources={RESOURCE: 1}, dashboard_address=":0",

@@ -341,10 +341,12 @@ def test_ctrl_c_cancels_the_rest_and_the_local_cluster_shuts_down(tmp_path):
     assert not [p for p in workers if psutil.pid_exists(p)
                 and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
     rows = read_report(report)
-    done = [r for r in rows if r["status"] == "done"]
-    assert len(rows) == 16 and done and len(done) < 16
-    assert {r["status"] for r in rows} == {"done", "not run"}
-    assert sorted(p.name for p in out.iterdir()) == sorted(Path(r["outputs"]).name for r in done)
-    for r in done:
-        assert _alpha(r["outputs"]).shape == (72, 96)
+    done = {Path(r["outputs"]).name for r in rows if r["status"] == "done"}
+    assert len(rows) == 16 and len(done) < 16
+    assert {r["status"] for r in rows} <= {"done", "not run"}
+    written = {p.name for p in out.iterdir()}
+    # done → written; one more may be written if the interrupt came as it was put in place
+    assert done <= written and len(written - done) <= 1 and 0 < len(written) < 16
+    for name in written:
+        assert _alpha(out / name).shape == (72, 96)  # whole files only
     assert _no_temporaries(out)
