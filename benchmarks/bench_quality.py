@@ -136,10 +136,10 @@ def rembg_style(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def auto_alpha(method: str, path: Path, cache: dict, model: str | None = None) -> np.ndarray:
-    from matting_studio.core.image_io import load_image
+    from matting_studio.core.io import load_image
+    from matting_studio.core.matting import solve_alpha
     from matting_studio.core.pipeline import PipelineSettings, run_cutout
     from matting_studio.core.segmentation import get_model
-    from matting_studio.core.matting import solve_alpha
     from matting_studio.core.trimap import make_trimap
 
     img = load_image(path)

@@ -56,7 +56,7 @@ from matting_studio.core.auto_trimap import (
     model_views,
     upsample_mask,
 )
-from matting_studio.core.image_io import load_image
+from matting_studio.core.io import load_image
 from matting_studio.core.matting import DEFAULT_BACKEND, solve_alpha
 from matting_studio.core.pipeline import (
     PipelineSettings,

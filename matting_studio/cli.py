@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from collections.abc import Sequence
@@ -17,20 +18,23 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def _cutout_parser() -> argparse.ArgumentParser:
     from .core import limits
     from .core.batch import DEFAULT_NAME
+    from .core.canvas import CANVAS_PRESETS
     from .core.matting import DEFAULT_BACKEND, backend_names
     from .core.segmentation import PRESETS
     from .core.trimap_presets import DEFAULT_TRIMAP_PRESET, TRIMAP_PRESETS
 
-    p = argparse.ArgumentParser(
+    p = _OneLineErrors(
         prog="matting-studio cutout",
-        description="Cut out the subject of one or more photos and write RGBA PNGs.",
+        description="Cut out the subject of one or more photos (JPEG, PNG, TIFF, WebP, HEIC, "
+                    "AVIF, camera RAW) and write PNG, TIFF, WebP or JPEG files: the output's "
+                    "extension decides the format.",
     )
     p.add_argument("inputs", nargs="+", metavar="IN", help="photos, or folders of photos")
     p.add_argument("-o", "--output", metavar="OUT",
                    help="output file (one photo) or folder (default: beside each photo)")
     p.add_argument("--name", metavar="TEMPLATE", default=DEFAULT_NAME,
-                   help="output file name in a folder: {stem} (the photo's name), {ext}, {n} "
-                        f"(default {DEFAULT_NAME})")
+                   help="output file name in a folder: {stem} (the photo's name), {ext}, {n}; "
+                        f"its extension decides the format (default {DEFAULT_NAME})")
     p.add_argument("-r", "--recursive", action="store_true",
                    help="also take the photos in subfolders of a folder given as IN")
     p.add_argument("--trimap", metavar="FILE", help="use this trimap instead of the automatic one")
@@ -56,6 +60,27 @@ def _cutout_parser() -> argparse.ArgumentParser:
                    metavar="N",
                    help=f"classic trimap erode/dilate iterations, {limits.ITERATIONS.describe()} "
                         "(default 3)")
+    out = p.add_argument_group("finished image")
+    out.add_argument("--background", metavar="COLOR",
+                     help="composite on this colour (#rrggbb or a name such as white); "
+                          "default: transparent (JPEG: white)")
+    out.add_argument("--canvas", metavar="WxH",
+                     help="centre the subject on a canvas of this size (e.g. 2000x2000) or "
+                          f"preset ({', '.join(CANVAS_PRESETS)}), scaled to fill it")
+    out.add_argument("--margin", type=limits.CANVAS_MARGIN.arg("--margin"), metavar="PCT",
+                     help="free border of the canvas on each side, in %% of its size "
+                          "(default 5; presets have their own)")
+    out.add_argument("--quality", type=limits.JPEG_QUALITY.arg("--quality"), default=95,
+                     metavar="N", help="JPEG quality, 1-100 (default 95)")
+    edges = p.add_argument_group("edge adjustments (after matting)")
+    edges.add_argument("--smooth", type=limits.EDGE_SMOOTH.arg("--smooth"), default=0.0,
+                       metavar="PX", help="round off jagged outlines up to PX pixels")
+    edges.add_argument("--feather", type=limits.EDGE_FEATHER.arg("--feather"), default=0.0,
+                       metavar="PX", help="soften the edge over PX pixels")
+    edges.add_argument("--contrast", type=limits.EDGE_CONTRAST.arg("--contrast"), default=0.0,
+                       metavar="PCT", help="harden soft edges (100: a hard edge)")
+    edges.add_argument("--shift-edge", type=limits.EDGE_SHIFT.arg("--shift-edge"), default=0,
+                       metavar="PX", help="grow the subject by PX pixels (negative: shrink)")
     p.add_argument("--threads", type=limits.THREADS.arg("--threads"), metavar="N",
                    help="CPU threads to use (default: every core this process may use)")
     p.add_argument("--dask", metavar="ADDRESS",
@@ -70,6 +95,13 @@ def _cutout_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """Usage errors in one line (and exit code 2), not the whole usage text."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
+
+
 class _Loader:
     """Decodes the next photo of a batch (and its trimap) on a thread of its own while the
     current one is cut out: one photo ahead at most, so memory stays bounded."""
@@ -82,7 +114,7 @@ class _Loader:
         self._next = {}
 
     def _load(self, index: int):
-        from .core.image_io import load_grey, load_image
+        from .core.io import load_grey, load_image
 
         item = self.items[index]
         image = load_image(item.source)
@@ -104,6 +136,24 @@ class _Loader:
         for future in self._next.values():
             future.cancel()
         self._pool.shutdown(wait=True)
+
+
+def _export_options(args):
+    """The cut-out's :class:`ExportOptions` from the flags; ValueError naming the flag."""
+    from .core.canvas import CanvasSpec, parse_canvas
+    from .core.colours import parse_colour
+    from .core.export import ExportOptions
+
+    background = parse_colour(args.background, "--background") if args.background else None
+    canvas = None
+    if args.canvas:
+        canvas, preset_background = parse_canvas(args.canvas)
+        if args.margin is not None:
+            canvas = CanvasSpec(canvas.width, canvas.height, args.margin)
+        background = background or preset_background
+    elif args.margin is not None:
+        raise ValueError("--margin goes with --canvas")
+    return ExportOptions(background=background, canvas=canvas, quality=args.quality)
 
 
 def _one_line(text: str) -> str:
@@ -134,8 +184,9 @@ def cutout_main(argv: Sequence[str]) -> int:
     if not found.photos:
         return EXIT_FAILED
     try:
+        options = _export_options(args)
         items = plan_batch(found.photos, args.output, args.alpha_out, args.trimap_out,
-                           args.trimap, args.name)
+                           args.trimap, args.name, options)
         settings = _settings(args)
         if args.report:
             from .report import check_report_path
@@ -150,7 +201,8 @@ def cutout_main(argv: Sequence[str]) -> int:
     records = [] if args.report else None
     code = EXIT_FAILED
     try:
-        code = _run_batch(args, items, settings, loader, cutout_item, records)
+        code = _run_batch(args, items, settings, loader,
+                          functools.partial(cutout_item, options=options), records)
     finally:
         loader.close()
         if records is not None:
@@ -160,13 +212,16 @@ def cutout_main(argv: Sequence[str]) -> int:
 
 def _settings(args):
     """The pipeline settings the cutout flags ask for (ValueError naming a bad one)."""
+    from .core.edges import EdgeParams
     from .core.settings import PipelineSettings
     from .core.trimap import TrimapParams
 
     return PipelineSettings(
         trimap=TrimapParams(kernel_size=args.kernel_size, iterations=args.iterations),
         backend=args.matting, model_path=args.model, preset=args.preset,
-        trimap_preset=args.trimap_preset)
+        trimap_preset=args.trimap_preset,
+        edges=EdgeParams(smooth=args.smooth, feather=args.feather, contrast=args.contrast,
+                         shift=args.shift_edge))
 
 
 def _progress_bar(total: int, quiet: bool):
@@ -215,7 +270,7 @@ def _run_batch(args, items, settings, loader, cutout_item, records=None) -> int:
     import time
 
     from .core.errors import Cancelled, MattingStudioError
-    from .core.image_io import display_name
+    from .core.io import display_name
     from .core.matting import load_backend
     from .core.segmentation import get_model
 

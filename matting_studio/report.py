@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core.batch import PlanError, ensure_folder
-from .core.image_io import display_name, same_file, write_atomic
+from .core.io import display_name, same_file, write_atomic
 
 COLUMNS = ("photo", "status", "seconds", "worker", "outputs", "message")
 DONE, FAILED, NOT_RUN = "done", "failed", "not run"

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from ..core.batch import ensure_folder
 from ..core.errors import ImageLoadError, MattingStudioError
-from ..core.image_io import _read_bytes, display_name, write_atomic
+from ..core.io import display_name, write_atomic
+from ..core.io.decode import read_bytes
 from ..core.settings import PipelineSettings
 from ..report import DONE, FAILED, NOT_RUN, PhotoRecord
 from .remote import Planned, is_url
@@ -123,7 +124,7 @@ class Batch:
         data = None
         if job.source is None:
             try:
-                data = self._scatter(_read_bytes(Path(p.source), p.name))
+                data = self._scatter(read_bytes(Path(p.source), p.name))
             except ImageLoadError as e:
                 self._finish(i, FAILED, str(e))
                 return
@@ -256,7 +257,7 @@ def cutout_command(args, settings: PipelineSettings, usage_error: Callable[[str]
     plan (URLs too), connect, run, write the report. Returns the exit code (0, 1, or 130 when
     interrupted); ``usage_error`` is the parser's (it exits with 2)."""
     from ..core.batch import PlanError
-    from ..core.image_io import load_grey
+    from ..core.io import load_grey
     from ..report import check_report_path, write_report
     from .remote import collect, plan
 

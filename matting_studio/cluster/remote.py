@@ -26,7 +26,7 @@ from ..core.batch import (
 )
 from ..core.errors import ExportError, ImageLoadError
 from ..core.export import check_output_suffix
-from ..core.image_io import MAX_FILE_BYTES, display_name, write_atomic
+from ..core.io import MAX_FILE_BYTES, display_name, write_atomic
 
 log = logging.getLogger(__name__)
 

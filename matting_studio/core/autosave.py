@@ -21,7 +21,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from .errors import MattingStudioError, SessionError
-from .image_io import display_name, write_atomic
+from .io import display_name, write_atomic
 from .paths import autosave_dir
 from .project import PROJECT_SUFFIX, Project, load_project, project_bytes
 

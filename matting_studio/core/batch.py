@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ExportError, MattingStudioError
-from .export import check_output_suffix
-from .image_io import (
+from .errors import ExportError, MattingError, MattingStudioError
+from .export import ExportOptions, check_output_suffix, export_result, output_format
+from .io import (
     SUPPORTED_SUFFIXES,
     LoadedImage,
     decode_image,
@@ -34,7 +34,8 @@ from .image_io import (
     load_grey,
     load_image,
 )
-from .pipeline import CutoutResult, export_result, run_cutout
+from .memory import is_out_of_memory
+from .pipeline import CutoutResult, run_cutout
 from .progress import CancelToken, ProgressFn, no_progress
 from .settings import PipelineSettings
 from .trimap import Stroke, normalize_trimap
@@ -43,7 +44,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_NAME = "{stem}_cutout.png"
 """Output file name of a photo: ``{stem}`` is the photo's name without its extension, ``{ext}``
-its extension without the dot, ``{n}`` its position in the batch (1, 2, …)."""
+its extension without the dot, ``{n}`` its position in the batch (1, 2, …). The template's
+extension decides the format of the cut-outs (``{stem}.jpg``: JPEG on white; ``.tif``,
+``.webp``, ``.png``)."""
 _FIELDS = {"stem", "ext", "n"}
 
 
@@ -168,15 +171,18 @@ def _key(path: Path) -> str:
 
 def plan_batch(inputs: Sequence[Path], output: str | None = None, alpha_out: str | None = None,
                trimap_out: str | None = None, user_trimap: str | None = None,
-               template: str = DEFAULT_NAME) -> list[BatchItem]:
+               template: str = DEFAULT_NAME,
+               options: ExportOptions = ExportOptions()) -> list[BatchItem]:
     """Every output path of the batch, decided before any work.
 
     ``output``: a file (one input) or a folder (created when first written into; a trailing
-    slash or a name without an extension means a folder); None: beside each input.
-    :class:`PlanError` when the plan would write two outputs to one file, write over an input
-    photo or the user's trimap, or asks for single-photo options with several photos.
+    slash or a name without an extension means a folder); None: beside each input. Each
+    output's extension decides its format (:data:`~.export.OUTPUT_FORMATS`; a trimap must be
+    lossless). :class:`PlanError` when the plan would write two outputs to one file, write
+    over an input photo or the user's trimap, names a format we do not write, or asks for
+    single-photo options with several photos.
     """
-    from .image_io import same_file
+    from .io import same_file
 
     template = check_name_template(template)
     if not inputs:
@@ -205,7 +211,9 @@ def plan_batch(inputs: Sequence[Path], output: str | None = None, alpha_out: str
     for item in items:
         for kind, path in item.outputs.items():
             try:
-                check_output_suffix(path, f"the {kind}")
+                check_output_suffix(path, f"the {kind}", lossless=kind == "trimap")
+                if kind == "cut-out":
+                    _check_canvas_fits(path, options)
             except ExportError as e:
                 raise PlanError(str(e)) from None
             for k in keep:
@@ -222,12 +230,24 @@ def plan_batch(inputs: Sequence[Path], output: str | None = None, alpha_out: str
     return items
 
 
+def _check_canvas_fits(path: Path, options: ExportOptions) -> None:
+    from .encoders import WEBP_MAX_SIDE
+
+    fmt = options.format_of(path) if options.format else output_format(path, "the cut-out")
+    c = options.canvas
+    if c is not None and fmt.name == "WEBP" and max(c.width, c.height) > WEBP_MAX_SIDE:
+        raise ExportError(f"{display_name(path)}: WebP images can be at most {WEBP_MAX_SIDE} "
+                          f"pixels on a side; the canvas is {c.width}×{c.height}")
+
+
 def cutout_item(item: BatchItem, settings: PipelineSettings,
                 progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
                 image: LoadedImage | None = None, trimap_grey=None,
                 on_result: Callable[[LoadedImage, CutoutResult], None] | None = None,
-                strokes: Sequence[Stroke] = (), small_mask=None) -> list[Path]:
-    """Cut out one photo and write its outputs (atomically, never over an original).
+                strokes: Sequence[Stroke] = (), small_mask=None,
+                options: ExportOptions = ExportOptions()) -> list[Path]:
+    """Cut out one photo and write its outputs (atomically, never over an original), the
+    cut-out as ``options`` say (format by extension, background, canvas).
 
     ``image`` / ``trimap_grey`` may come already decoded (e.g. by a loader thread);
     ``strokes`` are an editor's (replayed over the trimap), ``small_mask`` the model's answer
@@ -242,14 +262,29 @@ def cutout_item(item: BatchItem, settings: PipelineSettings,
             trimap_grey = load_grey(item.user_trimap, "trimap")
         user_trimap = normalize_trimap(trimap_grey, image.rgb.shape[:2],
                                        display_name(item.user_trimap))
-    result = run_cutout(image, settings, user_trimap=user_trimap, strokes=strokes,
-                        progress=progress, cancel=cancel, small_mask=small_mask)
+    name = display_name(item.source)
+    w, h = image.size
+    try:
+        result = run_cutout(image, settings, user_trimap=user_trimap, strokes=strokes,
+                            progress=progress, cancel=cancel, small_mask=small_mask)
+    except Exception as e:  # running out of memory, however the library says it
+        if isinstance(e, MattingStudioError) or not is_out_of_memory(e):
+            raise
+        log.debug("%s: out of memory", name, exc_info=True)
+        raise MattingError(f"{name}: not enough memory to cut out this {w}×{h} photo "
+                           "(close other programs, or use a smaller photo)") from None
     if on_result is not None:
         on_result(image, result)
     for _, path in item.outputs.items():
         ensure_folder(path)
     out = item.outputs
-    written = export_result(image, result, out.cutout, out.alpha, out.trimap)
+    try:
+        written = export_result(image, result, out.cutout, out.alpha, out.trimap, options)
+    except Exception as e:
+        if isinstance(e, MattingStudioError) or not is_out_of_memory(e):
+            raise
+        log.debug("%s: out of memory", name, exc_info=True)
+        raise ExportError(f"{name}: not enough memory to write the cut-out") from None
     log.info("%s → %s", display_name(item.source), ", ".join(display_name(w) for w in written))
     return written
 

@@ -24,7 +24,7 @@ import numpy as np
 from .auto_trimap import upsample_mask
 from .errors import ExportError
 from .foreground import estimate_foreground
-from .image_io import LoadedImage, load_image
+from .io import LoadedImage, load_image
 from .pipeline import CutoutResult, compute_small_mask, default_output_path, export_result
 from .progress import CancelToken, ProgressFn, no_progress
 from .settings import PipelineSettings

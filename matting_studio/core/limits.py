@@ -104,3 +104,20 @@ FILE_SIZE = Limit(0, 2**50, integer=True)
 """Bytes of a photo referred to by a project."""
 THREADS = Limit(1, 1024, integer=True)
 PHOTOS_PER_PROJECT = Limit(0, 100_000, integer=True)
+
+# -- edge adjustments after matting (core/edges.py) ---------------------------------------------
+EDGE_SMOOTH = Limit(0.0, 100.0)
+"""Pixels: size of the jags that smoothing rounds off."""
+EDGE_FEATHER = Limit(0.0, 250.0)
+"""Pixels: reach of the feather's blur."""
+EDGE_CONTRAST = Limit(0.0, 100.0)
+"""Percent: 100 makes every soft edge hard."""
+EDGE_SHIFT = Limit(-100, 100, integer=True)
+"""Pixels the edge moves out (grow) or in (shrink)."""
+
+# -- export (core/export.py, core/canvas.py) ----------------------------------------------------
+CANVAS_SIDE = Limit(16, 30_000, integer=True)
+"""Pixels on each side of a product canvas (shops ask for 1000–3000)."""
+CANVAS_MARGIN = Limit(0.0, 45.0)
+"""Percent of the canvas's width / height left free on each side of the subject."""
+JPEG_QUALITY = Limit(1, 100, integer=True)

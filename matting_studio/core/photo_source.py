@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .image_io import display_name
+from .io import display_name
 
 SourceState = Literal["ok", "moved", "changed", "missing"]
 

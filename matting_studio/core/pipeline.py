@@ -1,7 +1,8 @@
 """The cut-out chain: image → soft mask → trimap (+ strokes) → alpha → foreground colours.
 
 Both drivers (CLI and GUI) call these functions; neither holds pipeline logic of its own. The
-alpha stage, with its rules, is :mod:`.solve`.
+alpha stage, with its rules, is :mod:`.solve`; writing the results is :mod:`.export`
+(:func:`export_result` is re-exported here).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .auto_trimap import model_answers, upsample_mask
-from .export import save_alpha, save_cutout, save_trimap
-from .image_io import LoadedImage
+from .export import export_result
+from .io import LoadedImage
 from .progress import CancelToken, ProgressFn, no_progress, sub_progress
 from .segmentation import get_model
 from .settings import PipelineSettings
@@ -93,22 +94,3 @@ def default_output_path(source: str | os.PathLike[str], suffix: str = "_cutout")
     """``<folder>/<stem>_cutout.png`` beside the source."""
     p = Path(source)
     return p.with_name(f"{p.stem}{suffix}.png")
-
-
-def export_result(
-    image: LoadedImage, result: CutoutResult, cutout_path: str | os.PathLike[str] | None,
-    alpha_path: str | os.PathLike[str] | None = None,
-    trimap_path: str | os.PathLike[str] | None = None,
-) -> list[Path]:
-    """Write the requested outputs; the source photo is never overwritten."""
-    protect = (image.path,) if image.path is not None else ()
-    written = []
-    if cutout_path is not None:
-        written.append(save_cutout(cutout_path, result.foreground, result.alpha,
-                                   bits=image.bit_depth, icc=image.icc_profile, exif=image.exif,
-                                   protect=protect))
-    if alpha_path is not None:
-        written.append(save_alpha(alpha_path, result.alpha, bits=image.bit_depth, protect=protect))
-    if trimap_path is not None:
-        written.append(save_trimap(trimap_path, result.trimap, protect=protect))
-    return written

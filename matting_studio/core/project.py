@@ -24,7 +24,7 @@ import numpy as np
 
 from . import limits
 from .errors import MattingStudioError, SessionError
-from .image_io import display_name, write_atomic
+from .io import display_name, write_atomic
 from .photo_source import Fingerprint, SourceStatus, check_source
 from .settings import PipelineSettings
 from .trimap import Stroke, TrimapParams
@@ -412,7 +412,7 @@ def replay(edit: PhotoEdit, image, mask: np.ndarray | None = None) -> np.ndarray
     Same functions as the editor and the CLI: model mask → automatic trimap (or the user
     trimap) → strokes in order. Pass ``mask`` to reuse a model mask already computed.
     """
-    from .image_io import load_grey
+    from .io import load_grey
     from .pipeline import auto_trimap, compute_mask
     from .trimap import apply_strokes, normalize_trimap
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .auto_trimap import AdaptiveTrimapParams
+from .edges import EdgeParams
 from .matting import BACKENDS, DEFAULT_BACKEND
 from .trimap import TrimapParams
 from .trimap_presets import DEFAULT_TRIMAP_PRESET, trimap_preset
@@ -24,6 +25,8 @@ class PipelineSettings:
     """Run the model on the image and its mirror image and combine the answers."""
     model_path: str | None = None
     preset: str | None = None
+    edges: EdgeParams = field(default_factory=EdgeParams)
+    """Edge adjustments applied to every alpha after matting (:mod:`.edges`)."""
 
     def __post_init__(self) -> None:
         trimap_preset(self.trimap_preset)  # ValueError naming the choices
@@ -32,3 +35,5 @@ class PipelineSettings:
                              f"of: {', '.join(BACKENDS)}")
         if not isinstance(self.mask_tta, bool):
             raise ValueError("mask_tta must be true or false")
+        if not isinstance(self.edges, EdgeParams):
+            raise ValueError("edges must be EdgeParams")

@@ -20,7 +20,7 @@ import numpy as np
 
 from .auto_trimap import model_views, upsample_mask
 from .document import Document
-from .image_io import LoadedImage, display_name, load_image
+from .io import LoadedImage, display_name, load_image
 from .matting import solve_alpha
 from .matting.multiscale import downscale_image
 from .photo_source import Fingerprint

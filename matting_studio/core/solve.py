@@ -9,7 +9,8 @@ a :class:`SolveResult` back; none of them applies a pipeline rule of its own.
   of the region an edit changed, or the first solve of a large photo at a reduced size), then
   the deterministic full-resolution solve, then the edge colours.
 * :func:`finish_alpha` holds the rules every alpha goes through, previews included: the
-  file's own transparency caps the matte (docs/adr/0001-rgba-input.md).
+  edge adjustments (:mod:`.edges`), then the file's own transparency caps the matte
+  (docs/adr/0001-rgba-input.md).
 * :func:`first_matte` is what a newly opened large photo shows before its full-resolution
   trimap exists.
 """
@@ -24,8 +25,9 @@ import cv2
 import numpy as np
 
 from .auto_trimap import upsample_mask
+from .edges import adjust_edges
 from .foreground import estimate_foreground
-from .image_io import LoadedImage, cap_alpha
+from .io import LoadedImage, cap_alpha
 from .matting import solve_alpha
 from .matting.interactive import resolve_region
 from .matting.multiscale import downscale_image, downscale_trimap
@@ -49,6 +51,10 @@ class SolveResult:
     region: tuple[int, int, int, int] | None = None
     """(y0, y1, x0, x1) of a preview that differs from the previous result only there
     (a display may repaint just that rectangle); None: anywhere."""
+    raw_alpha: np.ndarray | None = None
+    """The solver's alpha before :func:`finish_alpha`'s rules (None: unknown). A preview after
+    an edit starts from it, and :func:`refinish` re-applies other edge settings to it without
+    solving again. The same array as ``alpha`` when the rules changed nothing."""
 
 
 @dataclass(frozen=True)
@@ -83,9 +89,11 @@ PreviewFn = Callable[[SolveResult], None]
 
 def finish_alpha(alpha: np.ndarray, image: LoadedImage, settings: PipelineSettings
                  ) -> np.ndarray:
-    """The pipeline's rules for every alpha, previews included: the file's own transparency
-    caps the matte (a cut-out is never more opaque than the source pixel was)."""
-    return cap_alpha(alpha, image.source_alpha)
+    """The pipeline's rules for every alpha, previews included: the edge adjustments of
+    ``settings.edges`` (smooth, feather, contrast, shift), then the file's own transparency
+    caps the matte (a cut-out is never more opaque than the source pixel was). Foreground
+    colours are estimated afterwards, for this alpha."""
+    return cap_alpha(adjust_edges(alpha, settings.edges), image.source_alpha)
 
 
 def solve(request: SolveRequest, progress: ProgressFn = no_progress,
@@ -114,7 +122,23 @@ def solve(request: SolveRequest, progress: ProgressFn = no_progress,
         fg = estimate_foreground(request.image.rgb, alpha, cancel)
     progress(1.0, "done")
     return SolveResult(trimap=request.trimap, alpha=alpha, foreground=fg,
-                       revision=request.revision)
+                       revision=request.revision, raw_alpha=raw)
+
+
+def refinish(result: SolveResult, image: LoadedImage, settings: PipelineSettings,
+             cancel: CancelToken | None = None) -> SolveResult:
+    """``result`` with ``settings``' rules (e.g. new edge adjustments) applied again to its
+    raw alpha, and its foreground colours (if it had them) estimated for the new alpha: what
+    a full solve with ``settings`` would give, without solving. For live edge sliders."""
+    if result.raw_alpha is None:
+        raise ValueError("this result has no raw alpha to finish again")
+    alpha = finish_alpha(result.raw_alpha, image, settings)
+    fg = None
+    if result.foreground is not None:
+        if cancel is not None:
+            cancel.check()
+        fg = estimate_foreground(image.rgb, alpha, cancel)
+    return replace(result, alpha=alpha, foreground=fg, region=None)
 
 
 FIRST_PREVIEW_PIXELS = 1_500_000
@@ -138,10 +162,12 @@ def preview(request: SolveRequest, cancel: CancelToken | None = None) -> SolveRe
         bounds = changed_bounds(prev.trimap, trimap)
         if bounds is None:
             return None
-        patch = resolve_region(image.rgb, trimap, prev.alpha, bounds, backend=settings.backend,
+        # the edge adjustments are not idempotent: re-solve and paste into the raw alpha
+        base = prev.raw_alpha if prev.raw_alpha is not None else prev.alpha
+        patch = resolve_region(image.rgb, trimap, base, bounds, backend=settings.backend,
                                cancel=cancel)
-        alpha = patch.paste(np.array(prev.alpha, np.float32, copy=True))
-        region = patch.bounds
+        alpha = patch.paste(np.array(base, np.float32, copy=True))
+        region = _grow(patch.bounds, settings.edges.reach, (h, w))
     elif h * w > FIRST_PREVIEW_PIXELS:
         size = preview_size((h, w), FIRST_PREVIEW_PIXELS)
         small = solve_alpha(downscale_image(image.rgb, size), downscale_trimap(trimap, size),
@@ -150,7 +176,15 @@ def preview(request: SolveRequest, cancel: CancelToken | None = None) -> SolveRe
     else:
         return None
     return SolveResult(trimap=trimap, alpha=finish_alpha(alpha, image, settings),
-                       foreground=None, revision=request.revision, preview=True, region=region)
+                       foreground=None, revision=request.revision, preview=True, region=region,
+                       raw_alpha=alpha)
+
+
+def _grow(bounds: tuple[int, int, int, int], by: int, shape: tuple[int, int]
+          ) -> tuple[int, int, int, int]:
+    """(y0, y1, x0, x1) grown by ``by`` pixels on each side, within ``shape``."""
+    y0, y1, x0, x1 = bounds
+    return max(y0 - by, 0), min(y1 + by, shape[0]), max(x0 - by, 0), min(x1 + by, shape[1])
 
 
 OPEN_PREVIEW_PIXELS = 400_000
@@ -207,6 +241,6 @@ def first_matte(image: LoadedImage, small_mask: np.ndarray, settings: PipelineSe
     alpha = solve_alpha(small.rgb, trimap, backend, cancel=cancel)
     big_trimap = cv2.resize(trimap, (w, h), interpolation=cv2.INTER_NEAREST)
     big_trimap.flags.writeable = False
-    return SolveResult(trimap=big_trimap,
-                       alpha=finish_alpha(enlarge_alpha(alpha, big_trimap), image, settings),
-                       foreground=None, revision=revision, preview=True)
+    raw = enlarge_alpha(alpha, big_trimap)
+    return SolveResult(trimap=big_trimap, alpha=finish_alpha(raw, image, settings),
+                       foreground=None, revision=revision, preview=True, raw_alpha=raw)

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.image_io import same_file
+from ..core.io import same_file
 
 log = logging.getLogger(__name__)
 

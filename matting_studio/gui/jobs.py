@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core.document import Document
 from ..core.executor import spawn
-from ..core.image_io import LoadedImage, load_image
+from ..core.io import LoadedImage, load_image
 from ..core.photo_source import Fingerprint
 from ..core.project import PhotoEdit
 from ..core.settings import PipelineSettings

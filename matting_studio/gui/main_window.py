@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.image_io import SUPPORTED_SUFFIXES
+from ..core.io import SUPPORTED_SUFFIXES
 from ..core.project import PROJECT_SUFFIX
 from ..resources_path import SAMPLE_PHOTO, resource_path
 from .actions import build_actions

@@ -76,8 +76,10 @@ def test_clashing_outputs_are_refused_before_any_work(tmp_path):
         plan_batch([a_png], str(a_png))
     with pytest.raises(PlanError, match="single photo"):
         plan_batch([a_jpg, a_png], alpha_out="x.png")
-    with pytest.raises(PlanError, match=".png file"):
+    with pytest.raises(PlanError, match="cannot be a .gif file; use .png, .tif"):
         plan_batch([a_jpg], str(tmp_path / "c.gif"))
+    with pytest.raises(PlanError, match="the trimap cannot be a .jpg file"):
+        plan_batch([a_jpg], trimap_out=str(tmp_path / "t.jpg"))
 
 
 def test_a_folder_of_photos_through_the_command(tmp_path, capsys):

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from matting_studio.core.autosave import Autosaver, list_recoverable
-from matting_studio.core.image_io import load_image
+from matting_studio.core.io import load_image
 from matting_studio.core.pipeline import PipelineSettings, auto_trimap, compute_mask
 from matting_studio.core.project import replay
 from matting_studio.core.trimap import Stroke, apply_strokes
@@ -23,7 +23,7 @@ N_STROKES = 25
 # The editing process: what the editor does per stroke, through the same core API.
 EDITOR = r"""
 import sys, time
-from matting_studio.core.image_io import load_image
+from matting_studio.core.io import load_image
 from matting_studio.core.pipeline import PipelineSettings, auto_trimap, compute_mask
 from matting_studio.core.autosave import Autosaver
 from matting_studio.core.project import PhotoEdit, Project

@@ -7,7 +7,7 @@ import pytest
 
 from matting_studio.core.document import Document, default_export_path, export_document
 from matting_studio.core.errors import Cancelled, ExportError
-from matting_studio.core.image_io import LoadedImage
+from matting_studio.core.io import LoadedImage
 from matting_studio.core.matting import solve_alpha
 from matting_studio.core.pipeline import PipelineSettings, auto_trimap
 from matting_studio.core.progress import CancelToken

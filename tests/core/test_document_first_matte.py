@@ -6,7 +6,7 @@ import pytest
 
 import matting_studio.core.solve as solvemod
 from matting_studio.core.document import Document, open_document, open_document_with_preview
-from matting_studio.core.image_io import load_image
+from matting_studio.core.io import load_image
 from matting_studio.core.pipeline import (
     PipelineSettings,
     auto_trimap,

@@ -3,7 +3,7 @@
 import numpy as np
 
 from matting_studio.core import solve as solvemod
-from matting_studio.core.image_io import LoadedImage
+from matting_studio.core.io import LoadedImage
 from matting_studio.core.pipeline import PipelineSettings
 from matting_studio.core.solve import SolveRequest, SolveResult, preview, solve
 from matting_studio.core.trimap import Stroke, apply_strokes

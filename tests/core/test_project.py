@@ -13,7 +13,7 @@ from PIL import Image
 
 from matting_studio.core.autosave import Autosaver, discard, list_recoverable
 from matting_studio.core.errors import SessionError
-from matting_studio.core.image_io import load_image
+from matting_studio.core.io import load_image
 from matting_studio.core.paths import data_dir as default_data_dir
 from matting_studio.core.photo_source import check_located, file_sha256
 from matting_studio.core.pipeline import PipelineSettings, run_cutout

@@ -8,7 +8,7 @@ from PIL import Image
 
 from matting_studio.core.errors import ModelError
 from matting_studio.core.export import encode_png, save_cutout
-from matting_studio.core.image_io import LoadedImage, load_image
+from matting_studio.core.io import LoadedImage, load_image
 from matting_studio.core.pipeline import PipelineSettings, export_result, run_cutout
 from matting_studio.core.segmentation import (
     PRESETS,

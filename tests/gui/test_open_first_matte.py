@@ -11,7 +11,7 @@ from gui_helpers import wait_alpha
 
 import matting_studio.core.document as docmod
 import matting_studio.core.solve as solvemod
-from matting_studio.core.image_io import load_image
+from matting_studio.core.io import load_image
 from matting_studio.core.matting import solve_alpha
 from matting_studio.core.pipeline import (
     PipelineSettings,
