@@ -244,9 +244,10 @@ def _cutout_on_dask(args, parser) -> int:
 
     try:
         settings = _settings(args)
+        options = _export_options(args)
     except ValueError as e:
         parser.error(str(e))
-    return cutout_command(args, settings, parser.error,
+    return cutout_command(args, settings, options, parser.error,
                           lambda total: _progress_bar(total, args.quiet))
 
 

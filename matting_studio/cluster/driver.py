@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..core.batch import ensure_folder
 from ..core.errors import ImageLoadError, MattingStudioError
+from ..core.export import ExportOptions
 from ..core.io import display_name, write_atomic
 from ..core.io.decode import read_bytes
 from ..core.settings import PipelineSettings
@@ -92,10 +93,12 @@ class Batch:
     """One batch on a client: ``run()`` returns the records, one per photo, in order."""
 
     def __init__(self, client, planned: Sequence[Planned], settings: PipelineSettings,
-                 trimap=None, bar=None, on_error: Callable[[str], None] | None = None):
+                 trimap=None, bar=None, on_error: Callable[[str], None] | None = None,
+                 options: ExportOptions = ExportOptions()):
         self.client = client
         self.planned = list(planned)
         self.settings = settings
+        self.options = options
         self.trimap = trimap
         self.bar = bar
         self.on_error = on_error or (lambda line: print(line, file=sys.stderr))
@@ -119,7 +122,7 @@ class Batch:
         p = self.planned[i]
         self._sends[i] += 1
         job = PhotoJob(i, p.name, p.source if is_url(p.source) else None, p.outputs,
-                       self.settings)
+                       self.settings, self.options)
         held = []
         data = None
         if job.source is None:
@@ -251,8 +254,8 @@ class Batch:
             self.client.cancel(pending)
 
 
-def cutout_command(args, settings: PipelineSettings, usage_error: Callable[[str], None],
-                   make_bar: Callable[[int], object]) -> int:
+def cutout_command(args, settings: PipelineSettings, options: ExportOptions,
+                   usage_error: Callable[[str], None], make_bar: Callable[[int], object]) -> int:
     """``matting-studio cutout … --dask ADDRESS`` after its arguments are parsed: collect and
     plan (URLs too), connect, run, write the report. Returns the exit code (0, 1, or 130 when
     interrupted); ``usage_error`` is the parser's (it exits with 2)."""
@@ -270,7 +273,7 @@ def cutout_command(args, settings: PipelineSettings, usage_error: Callable[[str]
         return 1
     try:
         planned = plan(found.photos, args.output, args.alpha_out, args.trimap_out, args.trimap,
-                       args.name)
+                       args.name, options)
         report = None
         if args.report:
             keep = [*found.photos, *(d for p in planned for _, d in p.outputs)]
@@ -292,7 +295,8 @@ def cutout_command(args, settings: PipelineSettings, usage_error: Callable[[str]
             prepare_workers(client, args.threads)
             bar = make_bar(len(planned))
             batch = Batch(client, planned, settings, trimap, bar,
-                          on_error=lambda line: bar.write(line, file=sys.stderr))
+                          on_error=lambda line: bar.write(line, file=sys.stderr),
+                          options=options)
             with bar:
                 batch.run()
     except ClusterError as e:

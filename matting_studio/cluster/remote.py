@@ -13,11 +13,12 @@ import posixpath
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..core.batch import (
     DEFAULT_NAME,
     PlanError,
+    _check_canvas_fits,
     check_name_template,
     collect_inputs,
     is_photo_name,
@@ -25,7 +26,7 @@ from ..core.batch import (
     plan_batch,
 )
 from ..core.errors import ExportError, ImageLoadError
-from ..core.export import check_output_suffix
+from ..core.export import ExportOptions, check_output_suffix
 from ..core.io import MAX_FILE_BYTES, display_name, write_atomic
 
 log = logging.getLogger(__name__)
@@ -156,13 +157,14 @@ def _inside(folder: str, name: str) -> str:
 
 def plan(sources: Sequence[str], output: str | None = None, alpha_out: str | None = None,
          trimap_out: str | None = None, user_trimap: str | None = None,
-         template: str = DEFAULT_NAME) -> list[Planned]:
+         template: str = DEFAULT_NAME, options: ExportOptions = ExportOptions()
+         ) -> list[Planned]:
     """Every output of the batch, decided before any work (see
     :func:`~..core.batch.plan_batch`, which decides it when nothing is a URL)."""
     locations = [*sources, output, alpha_out, trimap_out, user_trimap]
     if not any(is_url(x) for x in locations if x is not None):
         items = plan_batch([Path(s) for s in sources], output, alpha_out, trimap_out,
-                           user_trimap, template)
+                           user_trimap, template, options)
         return [Planned(i, str(it.source),
                         tuple((kind, str(path)) for kind, path in it.outputs.items()),
                         str(it.user_trimap) if it.user_trimap else None)
@@ -199,7 +201,9 @@ def plan(sources: Sequence[str], output: str | None = None, alpha_out: str | Non
         who_src = url_name(src) if is_url(src) else display_name(src)
         for kind, dest in outs:
             try:
-                check_output_suffix(dest, f"the {kind}")
+                check_output_suffix(dest, f"the {kind}", lossless=kind == "trimap")
+                if kind == "cut-out":
+                    _check_canvas_fits(PurePosixPath(dest), options)
             except ExportError as e:
                 raise PlanError(str(e)) from None
             key = _key(dest)

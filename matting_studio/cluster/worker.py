@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from distributed import WorkerPlugin, get_worker
 
 from ..core.batch import cutout_bytes
 from ..core.errors import MattingStudioError, ModelError
+from ..core.export import ExportOptions
 from ..core.settings import PipelineSettings
 from .remote import is_url, read_url, write_url
 
@@ -38,6 +39,8 @@ class PhotoJob:
     outputs: tuple[tuple[str, str], ...]
     """(kind, destination): a URL is written by the worker, a local path by the client."""
     settings: PipelineSettings
+    options: ExportOptions = field(default_factory=ExportOptions)
+    """How the cut-out is made into a file (format, background, canvas)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ def cut_out_photo(job: PhotoJob, data: bytes | None = None, trimap=None) -> Phot
             if job.source is None:
                 raise ValueError("the job has neither a source nor its bytes")
             data = read_url(job.source)
-        encoded = cutout_bytes(data, job.name, job.settings, job.outputs, trimap_grey=trimap)
+        encoded = cutout_bytes(data, job.name, job.settings, job.outputs, trimap_grey=trimap,
+                               options=job.options)
         del data
         written, local = [], []
         for (_, dest), blob in zip(job.outputs, encoded):

@@ -125,8 +125,10 @@ def test_url_batches_are_planned_by_the_local_rules():
         plan(["memory://s/a.png"], "memory://s/x/../a.png")
     with pytest.raises(PlanError, match="single photo"):
         plan(two, "memory://out/", alpha_out="memory://out/a.png")
-    with pytest.raises(PlanError, match="png file"):
+    with pytest.raises(PlanError, match="cannot be a .gif file"):
         plan(["memory://s/a.png"], "memory://s/a.gif")
+    with pytest.raises(PlanError, match="trimap"):  # a trimap must be lossless
+        plan(["memory://s/a.png"], "memory://s/o.png", trimap_out="memory://s/t.jpg")
     with pytest.raises(PlanError, match="--trimap must be a file on this computer"):
         plan(["memory://s/a.png"], user_trimap="memory://s/t.png")
 
@@ -235,6 +237,14 @@ def test_single_photo_options_give_the_local_files(client, local_reference, tmp_
     for f in ("c.png", "a.png", "t.png"):
         assert (tmp_path / "local" / f).read_bytes() == (tmp_path / "dask" / f).read_bytes()
     assert np.asarray(Image.open(tmp_path / "dask" / "a.png"))[:10].max() == 0  # the trimap's
+    # the finishing options too: a JPEG on a colour, feathered, on a canvas
+    for name, extra in runs.items():
+        assert cli.main(["cutout", str(shoot / "p04.png"), "-o", str(tmp_path / name / "f.jpg"),
+                         "-q", "--background", "#2040ff", "--feather", "2", "--canvas", "64x64",
+                         *extra]) == 0
+    finished = (tmp_path / "dask" / "f.jpg").read_bytes()
+    assert finished[:2] == b"\xff\xd8" and finished == (tmp_path / "local" / "f.jpg").read_bytes()
+    assert Image.open(tmp_path / "dask" / "f.jpg").size == (64, 64)
 
 
 class _KillOnFirstPhoto(WorkerPlugin):
