@@ -23,6 +23,7 @@ import numpy as np
 
 from .auto_trimap import upsample_mask
 from .errors import ExportError
+from .export import ExportOptions
 from .foreground import estimate_foreground
 from .io import LoadedImage, load_image
 from .pipeline import CutoutResult, compute_small_mask, default_output_path, export_result
@@ -284,9 +285,18 @@ class Document:
         self.result = result
 
     def alpha_is_current(self) -> bool:
-        """True when the alpha held is a full solve of exactly the current trimap."""
+        """True when the alpha held is a full solve of exactly the current trimap, finished
+        with the current edge adjustments."""
         r = self.result
-        return r is not None and not r.preview and np.array_equal(r.trimap, self.trimap())
+        return r is not None and not r.preview and r.edges == self.settings.edges and \
+            np.array_equal(r.trimap, self.trimap())
+
+    def only_edges_changed(self) -> bool:
+        """True when the alpha held was solved for the current trimap and only the edge
+        adjustments differ: :func:`~.solve.refinish` brings it up to date without solving."""
+        r = self.result
+        return r is not None and not r.preview and r.raw_alpha is not None and \
+            r.edges != self.settings.edges and np.array_equal(r.trimap, self.trimap())
 
     def cutout_result(self, cancel: CancelToken | None = None) -> CutoutResult | None:
         """The last result as a :class:`CutoutResult` for export (None before the first
@@ -318,8 +328,10 @@ def default_export_path(doc: Document, kind: str = "cutout") -> Path:
 def export_cutout(image: LoadedImage, result: CutoutResult | None,
                   path: str | os.PathLike[str], kind: str = "cutout",
                   progress: ProgressFn = no_progress,
-                  cancel: CancelToken | None = None) -> Path:
+                  cancel: CancelToken | None = None,
+                  options: ExportOptions = ExportOptions()) -> Path:
     """Write ``result`` as ``kind`` (cutout / alpha / trimap) to ``path``; never over the original.
+    ``options``: the cut-out's format, background and canvas.
 
     Raises :class:`~matting_studio.core.errors.ExportError` when there is nothing to export yet
     or the file cannot be written.
@@ -333,7 +345,7 @@ def export_cutout(image: LoadedImage, result: CutoutResult | None,
     progress(0.1, "writing " + Path(path).name)
     targets = {"cutout": (path, None, None), "alpha": (None, path, None),
                "trimap": (None, None, path)}[kind]
-    written = export_result(image, result, *targets)
+    written = export_result(image, result, *targets, options=options)
     progress(1.0, "saved")
     return written[0]
 

@@ -30,8 +30,11 @@ from PySide6.QtGui import QUndoGroup, QUndoStack
 
 from ..core.batch import collect_inputs
 from ..core.document import Document, cutout_of, default_export_path, export_cutout
+from ..core.edges import EdgeParams
+from ..core.export import ExportOptions
+from ..core.models import model_label
 from ..core.settings import PipelineSettings
-from ..core.shoot import Shoot, ShootPhoto, describe
+from ..core.shoot import Shoot, ShootPhoto, describe, union
 from ..core.solve import solve
 from ..core.trimap import Stroke, TrimapParams, changed_bounds
 from .commands import AddStrokeCommand, ResetStrokesCommand, SettingsCommand
@@ -42,8 +45,10 @@ from .jobs import (
     Opened,
     PreparedPhoto,
     matte_job,
+    model_job,
     open_job,
     prepare_job,
+    refinish_job,
 )
 from .qimage import CutoutSource, GreySource, RgbSource, TintSource
 from .worker import Failed, Final, Preview, Worker
@@ -115,13 +120,14 @@ class EditorController(QObject):
         self.exporter = Worker("export", synchronous, self)
         self.preparer = Worker("prepare", synchronous, self)
         self.batcher = Worker("export-all", synchronous, self)
+        self.modeller = Worker("model", synchronous, self)
         self.matte_requests = 0
         self._ready: ShootPhoto | None = None
         self._came_from = -1
         self._shut_down = False
         self._views: tuple[np.ndarray, ...] | None = None
         """The model's answers for the photo on screen, when its open ran the model."""
-        self._pending_export: tuple[Path, str] | None = None
+        self._pending_export: tuple[Path, str, ExportOptions] | None = None
         self._busy = False
         self.loader.previewed.connect(self._first_matte)
         self.loader.finished.connect(self._opened)
@@ -131,10 +137,13 @@ class EditorController(QObject):
         self.matter.failed.connect(self._matte_failed)
         self.exporter.finished.connect(lambda m: self._export_done(m.payload))
         self.exporter.failed.connect(lambda m: self.error.emit("Export failed", m.message))
+        self.modeller.finished.connect(self._model_answered)
+        self.modeller.failed.connect(lambda m: self.error.emit("Cannot use the model",
+                                                               m.message))
         self.preparer.finished.connect(self._prepared)
         self.preparer.failed.connect(self._prepare_failed)
         for w, label in ((self.loader, "Opening"), (self.matter, "Matting"),
-                         (self.exporter, "Exporting")):
+                         (self.exporter, "Exporting"), (self.modeller, "Model")):
             w.progress.connect(functools.partial(self._progress, w, label))
             w.started.connect(self._update_busy)
             w.idle.connect(self._update_busy)
@@ -158,7 +167,8 @@ class EditorController(QObject):
         return self.undo_group.activeStack()
 
     def is_busy(self) -> bool:
-        return self.loader.is_busy() or self.matter.is_busy() or self.exporter.is_busy()
+        return any(w.is_busy() for w in (self.loader, self.matter, self.exporter,
+                                         self.modeller))
 
     def alpha_is_current(self) -> bool:
         return self.doc is not None and self.doc.alpha_is_current()
@@ -362,12 +372,50 @@ class EditorController(QObject):
     def set_trimap_settings(self, **changes) -> None:
         """Change the trimap fields of the settings (for this photo and photos added later);
         undoable."""
+        self._change_settings("Change trimap settings", **changes)
+
+    def set_edges(self, params: EdgeParams) -> None:
+        """Other edge adjustments (for this photo and photos added later); undoable. The
+        matte on screen is finished again without solving (:func:`.jobs.refinish_job`)."""
+        self._change_settings("Adjust edges", edges=params)
+
+    def _change_settings(self, text: str, **changes) -> None:
         self.settings = dataclasses.replace(self.settings, **changes)
         doc = self.doc
         if doc is not None:
             new = dataclasses.replace(doc.settings, **changes)
             if new != doc.settings:
-                self._stack(self.photo).push(SettingsCommand(doc, new, self._edited))
+                self._stack(self.photo).push(SettingsCommand(doc, new, self._edited, text))
+
+    def use_model(self, name: str | None) -> None:
+        """Run the photo on screen again with another segmentation model (a catalogue name or
+        a file; None: the embedded one) and use it for photos added later. Undoable; the
+        strokes stay. The model runs in the background; the switch happens when it answered."""
+        self.settings = dataclasses.replace(self.settings, model_path=name, preset=None)
+        doc = self.doc
+        if doc is None:
+            return
+        new = dataclasses.replace(doc.settings, model_path=name, preset=None)
+        if new == doc.settings:
+            return
+        if doc.has_model_answer(new):
+            self._switch_model(doc, new)
+            return
+        self.modeller.submit(functools.partial(model_job, doc.image, new), tag=str(doc.path))
+        self._update_busy()
+
+    def _model_answered(self, message: Final) -> None:
+        settings, views = message.payload
+        doc = self.doc
+        if doc is None or str(doc.path) != message.tag:
+            return  # the photo went off screen meanwhile
+        doc.add_model_answer(settings, union(views))
+        self._views = views
+        self._switch_model(doc, settings)
+
+    def _switch_model(self, doc: Document, settings: PipelineSettings) -> None:
+        self._stack(self.photo).push(SettingsCommand(
+            doc, settings, self._edited, f"Use model {model_label(settings.model_path)}"))
 
     def _edited(self, doc: Document) -> None:
         photo = next((p for p in self.shoot.photos if p.doc is doc), None)
@@ -400,6 +448,13 @@ class EditorController(QObject):
             return None
         self.matte_requests += 1
         self.preparer.cancel()
+        if doc.only_edges_changed():
+            rid = self.matter.submit(functools.partial(
+                refinish_job, doc.result, doc.image, doc.settings, self.display.photo_rgb8),
+                tag=str(doc.revision))
+            self.alphaStateChanged.emit(False)
+            self._update_busy()
+            return rid
         request = doc.solve_request(quick_preview=quick_preview)
         rid = self.matter.submit(functools.partial(matte_job, request, self.display.photo_rgb8,
                                                    self.solver), tag=str(doc.revision))
@@ -438,9 +493,8 @@ class EditorController(QObject):
         current = doc.alpha_is_current()
         self.alphaStateChanged.emit(current)
         if current and self._pending_export is not None:
-            path, kind = self._pending_export
-            self._pending_export = None
-            self.export(path, kind)
+            pending, self._pending_export = self._pending_export, None
+            self.export(*pending)
 
     def _show_matte(self, matte: MatteImages) -> None:
         self.display.matte = matte
@@ -536,15 +590,17 @@ class EditorController(QObject):
     def default_export_path(self, kind: str = "cutout") -> Path | None:
         return None if self.doc is None else default_export_path(self.doc, kind)
 
-    def export(self, path: str | Path, kind: str = "cutout") -> None:
-        """Write ``kind`` to ``path`` in the background; waits for an out-of-date alpha first."""
+    def export(self, path: str | Path, kind: str = "cutout",
+               options: ExportOptions = ExportOptions()) -> None:
+        """Write ``kind`` to ``path`` (``options``: the cut-out's format, background, canvas) in
+        the background; waits for an out-of-date alpha first."""
         doc = self.doc
         if doc is None:
             self.error.emit("Nothing to export", "Open a photo first.")
             return
         path = Path(path)
         if not doc.alpha_is_current():
-            self._pending_export = (path, kind)
+            self._pending_export = (path, kind, options)
             if not self.matter.is_busy():
                 self.request_matte()
             self.progress.emit(0.0, "Export starts when the alpha is up to date")
@@ -553,7 +609,8 @@ class EditorController(QObject):
 
         def job(ctx):
             cutout = cutout_of(image, result, ctx.cancel)
-            return photo, export_cutout(image, cutout, path, kind, ctx.progress, ctx.cancel)
+            return photo, export_cutout(image, cutout, path, kind, ctx.progress, ctx.cancel,
+                                        options)
 
         self.exporter.submit(job, tag=kind)
         self._update_busy()
@@ -573,5 +630,6 @@ class EditorController(QObject):
     # ------------------------------------------------------------------ shutdown
     def shutdown(self) -> None:
         self._shut_down = True
-        for w in (self.loader, self.matter, self.exporter, self.preparer, self.batcher):
+        for w in (self.loader, self.matter, self.exporter, self.preparer, self.batcher,
+                  self.modeller):
             w.shutdown(timeout=5.0)

@@ -15,12 +15,13 @@ import numpy as np
 
 from ..core.document import Document
 from ..core.executor import spawn
+from ..core.foreground import estimate_foreground
 from ..core.io import LoadedImage, load_image
 from ..core.photo_source import Fingerprint
 from ..core.project import PhotoEdit
 from ..core.settings import PipelineSettings
 from ..core.shoot import Prepared, model_views_of, prepare, union
-from ..core.solve import SolveRequest, SolveResult, first_matte
+from ..core.solve import SolveRequest, SolveResult, finish_alpha, first_matte
 from .qimage import CutoutSource, GreySource, RgbSource, float_to_u8
 from .worker import JobContext
 
@@ -121,6 +122,29 @@ def matte_job(request: SolveRequest, photo_rgb8: np.ndarray, solver, ctx: JobCon
     ctx.cancel.check()
     colours = result.foreground if result.foreground is not None else photo_rgb8
     return matte_images(replace(result, foreground=None), colours)
+
+
+def refinish_job(result: SolveResult, image: LoadedImage, settings: PipelineSettings,
+                 photo_rgb8: np.ndarray, ctx: JobContext) -> MatteImages:
+    """Other edge adjustments on the matte on screen, without solving it again: the adjusted
+    matte at once (``ctx.preview``, the photo's colours), then with its edge colours."""
+    alpha = finish_alpha(result.raw_alpha, image, settings)
+    quick = replace(result, alpha=alpha, edges=settings.edges, preview=True, region=None,
+                    foreground=None)
+    ctx.preview(matte_images(quick, photo_rgb8))
+    ctx.progress(0.3, "estimating edge colours")
+    colours = estimate_foreground(image.rgb, alpha, ctx.cancel)
+    ctx.cancel.check()
+    return matte_images(replace(quick, preview=False), colours)
+
+
+def model_job(image: LoadedImage, settings: PipelineSettings, ctx: JobContext
+              ) -> tuple[PipelineSettings, tuple[np.ndarray, ...]]:
+    """The answer of the model ``settings`` name, for another run of the photo on screen."""
+    ctx.progress(0.1, "finding the subject")
+    views = model_views_of(image, settings, ctx.cancel)
+    ctx.cancel.check()
+    return settings, views
 
 
 def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.io import SUPPORTED_SUFFIXES
+from ..core.models import model_label
 from ..core.project import PROJECT_SUFFIX
 from ..resources_path import SAMPLE_PHOTO, resource_path
 from .actions import build_actions
@@ -188,6 +189,7 @@ class MainWindow(QMainWindow):
         p.overlayVisibleChanged.connect(self.set_overlay_visible)
         p.overlayOpacityChanged.connect(self.set_overlay_opacity)
         p.previewBackgroundChanged.connect(self.set_preview_background)
+        p.edgesChanged.connect(c.set_edges)
         p.exportRequested.connect(self.export_dialog)
         p.copyRequested.connect(self.copy_cutout)
 
@@ -324,6 +326,7 @@ class MainWindow(QMainWindow):
         refit = not self.photo_view.has_image()
         self.photo_view.set_source(c.display.photo)
         self.panel.set_trimap_settings(doc.settings)
+        self._show_model(doc.settings.model_path)
         w, h = doc.shape[1], doc.shape[0]
         self.size_label.setText(f"{w} × {h}")
         self._set_painting(True)
@@ -422,8 +425,16 @@ class MainWindow(QMainWindow):
         self.settings.set_brush_size(size)
 
     def _sync_params_from_doc(self, _index: int = 0) -> None:
-        if self.controller.doc is not None:
-            self.panel.set_trimap_settings(self.controller.doc.settings)
+        doc = self.controller.doc
+        if doc is not None:
+            self.panel.set_trimap_settings(doc.settings)
+            self._show_model(doc.settings.model_path)
+
+    def _show_model(self, model) -> None:
+        """The trimap view says which model found the subject."""
+        hint = f"white subject · grey unknown · black background · mask by {model_label(model)}"
+        self.panels["trimap"].hint.setText(hint)
+        self.panels["trimap"].hint.setToolTip(hint)
 
     def set_overlay_visible(self, on: bool) -> None:
         self.photo_view.overlay.setVisible(on)
@@ -479,7 +490,7 @@ class MainWindow(QMainWindow):
         if dlg.exec() and dlg.choice() is not None:
             ch = dlg.choice()
             self.settings.set_last_folder(ch.path.parent)
-            c.export(ch.path, ch.kind)
+            c.export(ch.path, ch.kind, ch.options)
 
     def export_all(self, selected_only: bool = False) -> None:
         from .export_all import run_export_all
