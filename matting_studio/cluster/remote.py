@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from ..core.batch import (
     DEFAULT_NAME,
     PlanError,
-    _check_canvas_fits,
+    check_canvas_fits,
     check_name_template,
     collect_inputs,
     is_photo_name,
@@ -203,7 +203,7 @@ def plan(sources: Sequence[str], output: str | None = None, alpha_out: str | Non
             try:
                 check_output_suffix(dest, f"the {kind}", lossless=kind == "trimap")
                 if kind == "cut-out":
-                    _check_canvas_fits(PurePosixPath(dest), options)
+                    check_canvas_fits(PurePosixPath(dest), options)
             except ExportError as e:
                 raise PlanError(str(e)) from None
             key = _key(dest)

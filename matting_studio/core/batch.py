@@ -212,7 +212,7 @@ def plan_batch(inputs: Sequence[Path], output: str | None = None, alpha_out: str
             try:
                 check_output_suffix(path, f"the {kind}", lossless=kind == "trimap")
                 if kind == "cut-out":
-                    _check_canvas_fits(path, options)
+                    check_canvas_fits(path, options)
             except ExportError as e:
                 raise PlanError(str(e)) from None
             for k in keep:
@@ -229,7 +229,9 @@ def plan_batch(inputs: Sequence[Path], output: str | None = None, alpha_out: str
     return items
 
 
-def _check_canvas_fits(path: Path, options: ExportOptions) -> None:
+def check_canvas_fits(path: Path, options: ExportOptions) -> None:
+    """Raise ExportError when the product canvas is too large for the output's format (WebP's
+    side limit), so a batch refuses it before any photo is worked on."""
     from .encoders import WEBP_MAX_SIDE
 
     fmt = options.format_of(path) if options.format else output_format(path, "the cut-out")
