@@ -177,11 +177,7 @@ def cutout_main(argv: Sequence[str]) -> int:
                      "(or --dask local)")
     set_thread_budget(args.threads)
     found = collect_inputs(args.inputs, args.recursive)
-    for note in found.notes:
-        print(f"note: {note}", file=sys.stderr)
-    for problem in found.problems:
-        print(f"error: {problem}", file=sys.stderr)
-    if not found.photos:
+    if not say_what_was_found(found):
         return EXIT_FAILED
     try:
         options = _export_options(args)
@@ -208,6 +204,16 @@ def cutout_main(argv: Sequence[str]) -> int:
         if records is not None:
             code = _write_local_report(args.report, items, records, code)
     return EXIT_FAILED if found.problems and code == EXIT_OK else code
+
+
+def say_what_was_found(found) -> bool:
+    """Print the notes and problems of collecting a batch's inputs (local paths or URLs) on
+    stderr; False when there is no photo to work on."""
+    for note in found.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for problem in found.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return bool(found.photos)
 
 
 def _settings(args):

@@ -259,17 +259,14 @@ def cutout_command(args, settings: PipelineSettings, options: ExportOptions,
     """``matting-studio cutout … --dask ADDRESS`` after its arguments are parsed: collect and
     plan (URLs too), connect, run, write the report. Returns the exit code (0, 1, or 130 when
     interrupted); ``usage_error`` is the parser's (it exits with 2)."""
+    from ..cli import say_what_was_found
     from ..core.batch import PlanError
     from ..core.io import load_grey
     from ..report import check_report_path, write_report
     from .remote import collect, plan
 
     found = collect(args.inputs, args.recursive)
-    for note in found.notes:
-        print(f"note: {note}", file=sys.stderr)
-    for problem in found.problems:
-        print(f"error: {problem}", file=sys.stderr)
-    if not found.photos:
+    if not say_what_was_found(found):
         return 1
     try:
         planned = plan(found.photos, args.output, args.alpha_out, args.trimap_out, args.trimap,

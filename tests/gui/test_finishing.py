@@ -26,13 +26,6 @@ pytestmark = pytest.mark.gui
 STROKE = Stroke("background", 4.0, ((20.0, 60.0), (40.0, 62.0)))
 
 
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    monkeypatch.setenv("MATTING_STUDIO_DATA_DIR", str(d))
-    return d
-
-
 def test_another_model_for_the_photo_keeps_the_strokes_and_undoes(qtbot, app_settings, photo,
                                                                   tmp_path, data):
     from matting_studio.core.auto_trimap import upsample_mask

@@ -24,13 +24,6 @@ pytestmark = pytest.mark.gui
 STROKE = Stroke("background", 5.0, ((20.0, 60.0), (40.0, 62.0)))
 
 
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    monkeypatch.setenv("MATTING_STUDIO_DATA_DIR", str(d))
-    return d
-
-
 def _edited(qtbot, win, photo):
     open_and_wait(qtbot, win, photo)
     win.controller.add_stroke(STROKE)
