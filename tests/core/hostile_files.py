@@ -245,6 +245,10 @@ def make_hostile_files(folder: str | os.PathLike[str], posix_extras: bool = True
     ok, buf = cv2.imencode(".tif", deep[:, :, ::-1])
     add("rgb16_tif.tif", buf.tobytes(), "ok", (W, H))
     add("grey16_tif.tif", encode(Image.fromarray(grey16), "TIFF"), "ok", (W, H))
+    # Found by the file fuzz: one strip of 32 rows, a header saying 2,000,000 rows (80 MP from
+    # 2.7 KB): it decoded, zeros below the strip, for seconds and gigabytes.
+    add("fuzz_tiff_tall.tif", _tiff_with_tag(encode(Image.fromarray(grey16), "TIFF"), 257,
+                                             2_000_000), "error")
     add("float32.tif", encode(Image.fromarray(base[:, :, 0].astype(np.float32) / 255.0, "F"),
                               "TIFF"), "ok", (W, H))
     ok, buf = cv2.imencode(".tif", (base.astype(np.float32) / 255.0)[:, :, ::-1])
@@ -401,14 +405,17 @@ def _tiff_with_orientation(tif: bytes, o: int) -> bytes:
 
 
 def _tiff_with_tag(tif: bytes, tag: int, value: int) -> bytes:
-    """A TIFF with the SHORT value of ``tag`` in IFD0 replaced by ``value``."""
+    """A TIFF with the (SHORT or LONG) value of ``tag`` in IFD0 replaced by ``value``."""
     b = bytearray(tif)
     e = "<" if b[:2] == b"II" else ">"
     off = struct.unpack(e + "I", b[4:8])[0]
     for k in range(struct.unpack(e + "H", b[off:off + 2])[0]):
         at = off + 2 + 12 * k
         if struct.unpack(e + "H", b[at:at + 2])[0] == tag:
-            b[at + 8:at + 10] = struct.pack(e + "H", value)
+            if struct.unpack(e + "H", b[at + 2:at + 4])[0] == 4:
+                b[at + 8:at + 12] = struct.pack(e + "I", value)
+            else:
+                b[at + 8:at + 10] = struct.pack(e + "H", value)
     return bytes(b)
 
 
