@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -284,8 +285,9 @@ def noise_source(line: str) -> str:
         return "OpenCV log"
     if line.startswith(("Corrupt JPEG", "Premature end", "Invalid JPEG", "Bogus")):
         return "libjpeg"
-    if line.startswith(("TIFF", "tempfile.tif", "LZWDecode", "ZIPDecode", "PackBitsDecode",
-                        "MissingRequired", "JPEG", "Fax3Decode", "_TIFF", "OJPEG")):
+    if line.startswith(("TIFF", "tempfile.tif", "_TIFF", "JPEGLib")) or re.match(
+            r"(LZW|ZIP|PackBits|Fax3|Fax4|OJPEG|JPEG|Predictor|LZMA|ZSTD|Thunder|NeXT)\w*: "
+            r"|MissingRequired: ", line):
         return "libtiff"
     if line.startswith(("ERROR PIL", "WARNING PIL")):
         return "Pillow's log"
