@@ -14,6 +14,7 @@ import numpy as np
 
 from .executor import parallel_map
 from .progress import CancelToken, ProgressFn, no_progress
+from .resample import remap_separable
 
 EDGE_MARGIN = 8
 """Pixels around the semi-transparent band whose colours are re-estimated."""
@@ -59,14 +60,11 @@ LOW_RES = 4
 def _sample(lows: tuple[np.ndarray, ...], rows: tuple[int, int], cols: tuple[int, int],
             factor: float, origin: tuple[int, int]) -> list[np.ndarray]:
     """Bilinear samples of each of ``lows`` at full-size pixel centres rows × cols (absolute
-    coords); the coordinate maps are made once for all of them."""
+    coords)."""
     oy, ox = origin
     ys = ((np.arange(*rows, dtype=np.float32) - oy + 0.5) / factor - 0.5)
     xs = ((np.arange(*cols, dtype=np.float32) - ox + 0.5) / factor - 0.5)
-    my = np.ascontiguousarray(np.broadcast_to(ys[:, None], (ys.size, xs.size)), np.float32)
-    mx = np.ascontiguousarray(np.broadcast_to(xs[None, :], (ys.size, xs.size)), np.float32)
-    return [cv2.remap(low, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            for low in lows]
+    return [remap_separable(low, ys, xs) for low in lows]
 
 
 def _rep3(x: np.ndarray) -> np.ndarray:

@@ -15,7 +15,9 @@ import dataclasses
 import datetime as _dt
 import json
 import logging
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,7 +175,8 @@ class Project:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
             raise SessionError(f"{name}: not a Matting Studio project")
         version = doc.get("format_version")
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        # (a 400-digit "version" is damage, not a file from the far future)
+        if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < 10**4:
             raise SessionError(f"{name}: the project file is damaged (no valid format_version)")
         if version > FORMAT_VERSION:
             raise SessionError(
@@ -341,6 +344,9 @@ def _opt_str(doc: Any, key: str) -> str | None:
 # Files
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def project_bytes(project: Project, project_file: str | os.PathLike[str] | None = None) -> bytes:
     """The encoded project (UTF-8 JSON, stable key order)."""
     try:
@@ -349,7 +355,10 @@ def project_bytes(project: Project, project_file: str | os.PathLike[str] | None 
     except (TypeError, ValueError) as e:
         raise SessionError(f"the project cannot be saved: {e} (view settings must be plain "
                            "JSON values)") from None
-    return (text + "\n").encode("utf-8", "surrogatepass")
+    # A file name that is not valid UTF-8 (POSIX) holds lone surrogates (os.fsdecode); UTF-8
+    # cannot carry them, a JSON escape can (and reads back as the same name).
+    text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return (text + "\n").encode("utf-8")
 
 
 def save_project(path: str | os.PathLike[str], project: Project) -> Path:
@@ -389,7 +398,9 @@ def load_project(path: str | os.PathLike[str]) -> Project:
         raise SessionError(f"{name}: the project file is empty (it may have been cut off "
                            "while saving)")
     try:
-        doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        # surrogatepass: files written before lone surrogates were escaped (see project_bytes)
+        doc = json.loads(raw.decode("utf-8", "surrogatepass"), parse_constant=_reject_constant,
+                         parse_float=_finite_float)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise SessionError(f"{name}: not a Matting Studio project, or the file is damaged "
                            "(not valid JSON)") from None
@@ -400,6 +411,15 @@ def load_project(path: str | os.PathLike[str]) -> Project:
 
 def _reject_constant(token: str) -> float:
     raise ValueError(f"{token} is not allowed")
+
+
+def _finite_float(token: str) -> float:
+    """JSON reads 1e400 as infinity: refused like the Infinity token (it could not be saved
+    again, and no limit admits it)."""
+    value = float(token)
+    if not math.isfinite(value):
+        raise ValueError(f"{token[:20]} is too large")
+    return value
 
 
 # --------------------------------------------------------------------------------------------

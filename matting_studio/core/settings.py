@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .auto_trimap import AdaptiveTrimapParams
 from .edges import EdgeParams
 from .matting import BACKENDS, DEFAULT_BACKEND
+from .segmentation import PRESETS
 from .trimap import TrimapParams
 from .trimap_presets import DEFAULT_TRIMAP_PRESET, trimap_preset
 
@@ -33,6 +34,10 @@ class PipelineSettings:
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown matting method {str(self.backend)[:40]!r}; choose one "
                              f"of: {', '.join(BACKENDS)}")
+        if self.preset is not None and (not isinstance(self.preset, str)
+                                        or self.preset not in PRESETS):
+            raise ValueError(f"unknown model preset {str(self.preset)[:40]!r}; choose one of: "
+                             f"{', '.join(sorted(PRESETS))}")
         if not isinstance(self.mask_tta, bool):
             raise ValueError("mask_tta must be true or false")
         if not isinstance(self.edges, EdgeParams):

@@ -182,6 +182,10 @@ def make_hostile_files(folder: str | os.PathLike[str], posix_extras: bool = True
     b[i + 10] ^= 0xFF
     add("bad_crc.png", bytes(b), "either", (W, H))
 
+    # Found by the file fuzz (test_fuzz_files.py): libpng printed "IHDR: out of place".
+    add("fuzz_twice_ihdr.png", png[:8] + png[8:33] + png[8:], "ok", (W, H),
+        "IHDR twice, checksums right")
+
     # --- decompression bombs: huge declared sizes, tiny files --------------------------
     add("bomb_ihdr.png", raw_png(100_000, 100_000, 8, 2, None,
                                  idat=zlib.compress(b"\x00" * 300_001, 9)), "error",
@@ -241,6 +245,10 @@ def make_hostile_files(folder: str | os.PathLike[str], posix_extras: bool = True
     ok, buf = cv2.imencode(".tif", deep[:, :, ::-1])
     add("rgb16_tif.tif", buf.tobytes(), "ok", (W, H))
     add("grey16_tif.tif", encode(Image.fromarray(grey16), "TIFF"), "ok", (W, H))
+    # Found by the file fuzz: one strip of 32 rows, a header saying 2,000,000 rows (80 MP from
+    # 2.7 KB): it decoded, zeros below the strip, for seconds and gigabytes.
+    add("fuzz_tiff_tall.tif", _tiff_with_tag(encode(Image.fromarray(grey16), "TIFF"), 257,
+                                             2_000_000), "error")
     add("float32.tif", encode(Image.fromarray(base[:, :, 0].astype(np.float32) / 255.0, "F"),
                               "TIFF"), "ok", (W, H))
     ok, buf = cv2.imencode(".tif", (base.astype(np.float32) / 255.0)[:, :, ::-1])
@@ -263,9 +271,15 @@ def make_hostile_files(folder: str | os.PathLike[str], posix_extras: bool = True
     at = png16.index(b"IDAT") - 4
     add("rgb16_trns.png", png16[:at] + _chunk(b"tRNS", struct.pack(">HHH", 0, 0, 0)) + png16[at:],
         "ok", (W, H), "16-bit RGB with a transparent colour")
+    # Found by the file fuzz: libpng printed "PNG input buffer is incomplete".
+    add("fuzz_rgb16_no_iend.png", cv2.imencode(".png", deep[:, :, ::-1])[1].tobytes()[:-12], "ok",
+        (W, H), "16-bit RGB without its IEND chunk")
     jb = bytearray(jpg)
     k = jb.index(b"\xff\xc0")
     jb[k + 1] = 0xC3
+    # Found by the file fuzz: Pillow logged "More samples per pixel than can be decoded".
+    add("fuzz_tiff_samples.tif", _tiff_with_tag(encode(base, "TIFF", compression="jpeg"), 277,
+                                                12971), "error")
     add("lossless_sof3.jpg", bytes(jb), "error", note="lossless JPEG: not supported")
     jb = bytearray(jpg)
     jb[k + 4] = 12
@@ -387,6 +401,21 @@ def _tiff_with_orientation(tif: bytes, o: int) -> bytes:
     b += b"\x00" * (new_off - len(b))
     b += struct.pack(e + "H", len(entries)) + b"".join(entries) + bytes(next_ifd)
     b[4:8] = struct.pack(e + "I", new_off)
+    return bytes(b)
+
+
+def _tiff_with_tag(tif: bytes, tag: int, value: int) -> bytes:
+    """A TIFF with the (SHORT or LONG) value of ``tag`` in IFD0 replaced by ``value``."""
+    b = bytearray(tif)
+    e = "<" if b[:2] == b"II" else ">"
+    off = struct.unpack(e + "I", b[4:8])[0]
+    for k in range(struct.unpack(e + "H", b[off:off + 2])[0]):
+        at = off + 2 + 12 * k
+        if struct.unpack(e + "H", b[at:at + 2])[0] == tag:
+            if struct.unpack(e + "H", b[at + 2:at + 4])[0] == 4:
+                b[at + 8:at + 12] = struct.pack(e + "I", value)
+            else:
+                b[at + 8:at + 10] = struct.pack(e + "H", value)
     return bytes(b)
 
 

@@ -30,7 +30,7 @@ from .pixels import (
     safe_exif,
 )
 from .png import fast_png
-from .quiet import quiet_opencv, warnings_to_debug
+from .quiet import quiet_opencv, quiet_pillow_log, warnings_to_debug
 from .raw import RAW_KINDS, decode_raw
 from .sniff import (
     AVIF_KIND,
@@ -90,6 +90,7 @@ def decode_image(
     suffix = path.suffix.lower() if path is not None else ""
     kind = sniff_kind(data)
     quiet_opencv()
+    quiet_pillow_log()
     if kind in HEIF_KINDS:
         return decode_heif(data, name, path, limit)
     if kind in RAW_KINDS or (suffix in RAW_SUFFIXES and kind not in ("JPEG", "PNG")):
@@ -243,6 +244,7 @@ def _decode_grey_8bit(data: bytes, name: str, path: Path) -> np.ndarray | None:
     kind = sniff_kind(data)
     if kind not in ("PNG", "TIFF", "BMP", "JPEG") or path.suffix.lower() in RAW_SUFFIXES:
         return None
+    quiet_pillow_log()
     if kind == "JPEG" and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
         return None
     try:

@@ -11,7 +11,7 @@ from PIL import Image, ImageCms
 
 from ..errors import ImageLoadError
 from .image import unit
-from .png import png_bit_depth
+from .png import pixel_chunks_only, png_bit_depth, png_chunks
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,13 @@ INVERSE_ORIENTATION = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 8, 7: 7, 8: 6}
 def cv2_decode_16(data: bytes, size: tuple[int, int], fmt: str = "",
                   orientation: int = 1) -> np.ndarray | None:
     """16-bit pixels (BGR order, stored layout) through OpenCV, or None if it cannot."""
+    if fmt == "PNG":
+        # libpng inside OpenCV prints its complaints on stderr: it gets only complete files
+        # whose checksums are right, and only the chunks its pixels need
+        chunks = png_chunks(data, plain=False)
+        if chunks is None:
+            return None
+        data = pixel_chunks_only(data, chunks)
     try:
         decoded = cv2.imdecode(np.frombuffer(data, np.uint8),
                                cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)

@@ -28,10 +28,10 @@ def crc32_holding_gil(data: memoryview) -> int:
     return crc
 
 
-def png_chunks(data: bytes) -> list[tuple[bytes, int, int]] | None:
-    """(type, start, end) of every chunk when ``data`` is a complete, not animated PNG whose
-    chunks all pass their CRC and nothing but IDAT and IEND follows the first IDAT (the files
-    :func:`fast_png` may decode); None otherwise."""
+def png_chunks(data: bytes, plain: bool = True) -> list[tuple[bytes, int, int]] | None:
+    """(type, start, end) of every chunk when ``data`` is a complete PNG whose chunks all pass
+    their CRC, with one IHDR, first; when ``plain``, also not animated and with nothing but
+    IDAT and IEND after the first IDAT (the files :func:`fast_png` may decode). None otherwise."""
     pos, n = 8, len(data)
     seen_idat = False
     view = memoryview(data)
@@ -41,8 +41,10 @@ def png_chunks(data: bytes) -> list[tuple[bytes, int, int]] | None:
         end = pos + 12 + length
         if end > n or length > 0x7FFFFFFF:
             return None
-        if (seen_idat and kind not in (b"IDAT", b"IEND")) or kind == b"acTL":
+        if plain and ((seen_idat and kind not in (b"IDAT", b"IEND")) or kind == b"acTL"):
             return None  # (animated PNGs: Pillow picks the first frame)
+        if (kind == b"IHDR") != (pos == 8):
+            return None  # libpng prints "IHDR: out of place" for a second one
         seen_idat = seen_idat or kind == b"IDAT"
         if crc32_holding_gil(view[pos + 4:end - 4]) != struct.unpack_from(">I", data, end - 4)[0]:
             return None

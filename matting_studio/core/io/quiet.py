@@ -2,6 +2,8 @@
 
 * Pillow reports oddities of a file (truncated EXIF, odd chunks) as Python warnings:
   :func:`warnings_to_debug` records them while a file is decoded and logs them at debug.
+* Pillow also logs its complaints ("More samples per pixel than can be decoded", at ERROR on
+  the ``PIL`` logger): :func:`quiet_pillow_log` passes them on to our logger at debug.
 * OpenCV logs through its own logger ("[ERROR] ... TIFF_Error ..." for a damaged TIFF we then
   refuse with one line): :func:`quiet_opencv` sets its log level to errors that are not ours to
   handle (FATAL), or leaves it as it was when the user set ``OPENCV_LOG_LEVEL`` or asked for
@@ -43,6 +45,28 @@ def quiet_opencv(force: bool = False) -> None:
             cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_FATAL)
     except (ImportError, AttributeError):  # pragma: no cover - very old OpenCV
         pass
+
+
+class _ToDebug(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        log.debug("%s: %s", record.name, record.getMessage())
+
+
+_pillow_configured = False
+
+
+def quiet_pillow_log() -> None:
+    """Once per process: records of Pillow's ``PIL`` logger go to our logger at debug instead
+    of the application's handlers, unless someone configured that logger already."""
+    global _pillow_configured
+    if _pillow_configured:
+        return
+    _pillow_configured = True
+    pil = logging.getLogger("PIL")
+    if pil.handlers or pil.level != logging.NOTSET or not pil.propagate:
+        return
+    pil.addHandler(_ToDebug())
+    pil.propagate = False
 
 
 @contextlib.contextmanager

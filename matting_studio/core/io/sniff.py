@@ -149,7 +149,9 @@ def min_file_bytes(data: bytes, fmt: str, w: int, h: int) -> int:
     A shorter file is truncated: decoding it would allocate the whole picture (gigabytes for a
     header declaring 14000 × 14000) to fill it with grey. Huffman-coded JPEG spends at least
     one bit per 8 × 8 block of luma (the DC code of every block); deflate (PNG) compresses at
-    most 1032 : 1. Arithmetic-coded JPEG and the other formats have no useful bound.
+    most 1032 : 1. A TIFF holds at least one bit per sample, divided by its compression's
+    best ratio (PackBits 64 : 1, deflate 1032 : 1, LZW under 4096 : 1, JPEG as above).
+    Arithmetic-coded JPEG and the other formats have no useful bound.
     """
     if fmt == "JPEG":
         sof = _jpeg_sof(data)
@@ -161,7 +163,30 @@ def min_file_bytes(data: bytes, fmt: str, w: int, h: int) -> int:
         channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 1)
         row = 1 + (w * channels * depth + 7) // 8
         return h * row // 1032
+    if fmt == "TIFF":
+        return _tiff_min_bytes(data, w, h)
     return 0
+
+
+_TIFF_RATIO = {1: 1, 32773: 64, 8: 1032, 32946: 1032, 5: 4096}
+"""Best compression ratio of a TIFF compression scheme (tag 259), from one bit per sample."""
+
+
+def _tiff_min_bytes(data: bytes, w: int, h: int) -> int:
+    from .tiff import tiff_ifd0
+
+    tags = tiff_ifd0(data)
+    if not tags:  # BigTIFF, or a header we cannot read: no bound
+        return 0
+    compression = tags.get(259, 1)
+    if compression in (6, 7):  # JPEG: one bit per 8 × 8 block
+        return (w // 8) * (h // 8) // 8
+    ratio = _TIFF_RATIO.get(compression)
+    if ratio is None:
+        return 0
+    samples = tags.get(277, 1)
+    samples = samples if 1 <= samples <= 16 else 1
+    return w * h * samples // 8 // ratio
 
 
 def _jpeg_sof(data: bytes) -> int | None:

@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import ImageLoadError
 from .image import LoadedImage, too_large_message, unit
 from .pixels import ORIENTATION_TAG
+from .sniff import min_file_bytes
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ def decode_tiff_with_opencv(data: bytes, name: str, path: Path | None,
         return None
     if w * h > limit:
         raise ImageLoadError(too_large_message(name, w, h, limit))
+    if len(data) < min_file_bytes(data, "TIFF", w, h):
+        return None  # far too short for its pixels: decoding would fill gigabytes with grey
     try:
         arr = cv2.imdecode(np.frombuffer(data, np.uint8),
                            cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..executor import parallel_map
 from ..progress import CancelToken, ProgressFn, no_progress, sub_progress
+from ..resample import remap_separable
 from .tiling import CropSolver, TileParams, solve_tiled, unknown_mask
 
 STRIP = 512
@@ -148,10 +149,7 @@ def upsample_alpha(
         cols = np.flatnonzero(unk.any(axis=0))
         c0, c1 = cols[0], cols[-1] + 1
         map_y = ((np.arange(r0, r1, dtype=np.float32) + 0.5) * sy - 0.5).astype(np.float32)
-        mx = np.broadcast_to(map_x_row[None, c0:c1], (r1 - r0, c1 - c0))
-        my = np.broadcast_to(map_y[:, None], (r1 - r0, c1 - c0))
-        c = cv2.remap(coef, np.ascontiguousarray(mx), np.ascontiguousarray(my),
-                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        c = remap_separable(coef, map_y, map_x_row[c0:c1])
         img = np.asarray(image[r0:r1, c0:c1], np.float32)
         a = c[:, :, 3]
         a += c[:, :, 0] * img[:, :, 0]
