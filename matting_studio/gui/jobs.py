@@ -105,8 +105,12 @@ def matte_job(request: SolveRequest, photo_rgb8: np.ndarray, solver, ctx: JobCon
     make its display images; previews go out through ``ctx.preview`` as they come.
 
     The result kept for the document carries no full-size edge colours (export estimates them
-    again): the views need only their 8-bit copy.
+    again): the views need only their 8-bit copy, which the solve makes directly
+    (``photo8``).
     """
+    if request.with_foreground and request.photo8 is None and photo_rgb8 is not None and \
+            photo_rgb8.shape[:2] == request.trimap.shape:
+        request = replace(request, photo8=photo_rgb8)
 
     def on_preview(result: SolveResult) -> None:
         if result.region is not None:
