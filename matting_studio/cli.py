@@ -83,6 +83,13 @@ def _cutout_parser() -> argparse.ArgumentParser:
                        metavar="PX", help="grow the subject by PX pixels (negative: shrink)")
     p.add_argument("--threads", type=limits.THREADS.arg("--threads"), metavar="N",
                    help="CPU threads to use (default: every core this process may use)")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="run on a Dask cluster, one task per photo: the scheduler's address "
+                        "(tcp://HOST:PORT), or 'local' for a cluster on this machine; IN and -o "
+                        "may then be URLs (s3://, gs://, file://) that the workers read and "
+                        "write (needs matting-studio[dask]; see docs/cluster.md)")
+    p.add_argument("--report", metavar="FILE.csv",
+                   help="write a CSV report: per photo its status, time, worker and outputs")
     p.add_argument("-v", "--verbose", action="store_true", help="log each step")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
@@ -160,44 +167,114 @@ def cutout_main(argv: Sequence[str]) -> int:
         parser.error("--preset goes with --model")
     _setup_logging(args.verbose)
     from .core.batch import PlanError, collect_inputs, cutout_item, plan_batch
-    from .core.edges import EdgeParams
     from .core.executor import set_thread_budget
-    from .core.settings import PipelineSettings
-    from .core.trimap import TrimapParams
 
+    if args.dask:
+        return _cutout_on_dask(args, parser)
+    if any("://" in str(a) for a in (*args.inputs, args.output, args.alpha_out,
+                                       args.trimap_out, args.trimap) if a):
+        parser.error("URLs are read and written by Dask workers: add --dask ADDRESS "
+                     "(or --dask local)")
     set_thread_budget(args.threads)
     found = collect_inputs(args.inputs, args.recursive)
-    for note in found.notes:
-        print(f"note: {note}", file=sys.stderr)
-    for problem in found.problems:
-        print(f"error: {problem}", file=sys.stderr)
-    if not found.photos:
+    if not say_what_was_found(found):
         return EXIT_FAILED
     try:
         options = _export_options(args)
         items = plan_batch(found.photos, args.output, args.alpha_out, args.trimap_out,
                            args.trimap, args.name, options)
-        settings = PipelineSettings(
-            trimap=TrimapParams(kernel_size=args.kernel_size, iterations=args.iterations),
-            backend=args.matting, model_path=args.model, preset=args.preset,
-            trimap_preset=args.trimap_preset,
-            edges=EdgeParams(smooth=args.smooth, feather=args.feather, contrast=args.contrast,
-                             shift=args.shift_edge))
+        settings = _settings(args)
+        if args.report:
+            from .report import check_report_path
+
+            check_report_path(args.report, [*found.photos, *(p for it in items
+                                                              for _, p in it.outputs.items())])
     except (PlanError, ValueError) as e:
         parser.error(str(e))
 
     loader = _Loader(items)
     loader.start(0)  # the first photo decodes while the model and the matting method load
+    records = [] if args.report else None
+    code = EXIT_FAILED
     try:
         code = _run_batch(args, items, settings, loader,
-                          functools.partial(cutout_item, options=options))
+                          functools.partial(cutout_item, options=options), records)
     finally:
         loader.close()
+        if records is not None:
+            code = _write_local_report(args.report, items, records, code)
     return EXIT_FAILED if found.problems and code == EXIT_OK else code
 
 
-def _run_batch(args, items, settings, loader, cutout_item) -> int:
+def say_what_was_found(found) -> bool:
+    """Print the notes and problems of collecting a batch's inputs (local paths or URLs) on
+    stderr; False when there is no photo to work on."""
+    for note in found.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for problem in found.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return bool(found.photos)
+
+
+def _settings(args):
+    """The pipeline settings the cutout flags ask for (ValueError naming a bad one)."""
+    from .core.edges import EdgeParams
+    from .core.settings import PipelineSettings
+    from .core.trimap import TrimapParams
+
+    return PipelineSettings(
+        trimap=TrimapParams(kernel_size=args.kernel_size, iterations=args.iterations),
+        backend=args.matting, model_path=args.model, preset=args.preset,
+        trimap_preset=args.trimap_preset,
+        edges=EdgeParams(smooth=args.smooth, feather=args.feather, contrast=args.contrast,
+                         shift=args.shift_edge))
+
+
+def _progress_bar(total: int, quiet: bool):
+    """The batch's progress bar (photos; fractions of a photo where the pipeline reports them)."""
     from tqdm import tqdm
+
+    return tqdm(total=total, unit="photo", disable=True if quiet else None,
+                file=sys.stderr, dynamic_ncols=True,
+                bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} [{elapsed}<{remaining}]")
+
+
+def _cutout_on_dask(args, parser) -> int:
+    try:
+        import distributed  # noqa: F401
+        import fsspec  # noqa: F401
+    except ImportError:
+        print('error: --dask needs Dask: pip install "matting-studio[dask]"', file=sys.stderr)
+        return EXIT_FAILED
+    from .cluster.driver import cutout_command
+
+    try:
+        settings = _settings(args)
+        options = _export_options(args)
+    except ValueError as e:
+        parser.error(str(e))
+    return cutout_command(args, settings, options, parser.error,
+                          lambda total: _progress_bar(total, args.quiet))
+
+
+def _write_local_report(path, items, records, code: int) -> int:
+    """Write a local batch's report (photos not reached: "not run"); the exit code after it."""
+    from .core.errors import MattingStudioError
+    from .report import NOT_RUN, PhotoRecord, write_report
+
+    outputs = [tuple(str(p) for _, p in it.outputs.items()) for it in items]
+    rows = records + [PhotoRecord(str(it.source), NOT_RUN, outputs=out)
+                      for it, out in zip(items[len(records):], outputs[len(records):])]
+    try:
+        write_report(path, rows)
+    except MattingStudioError as e:
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return EXIT_FAILED if code == EXIT_OK else code
+    return code
+
+
+def _run_batch(args, items, settings, loader, cutout_item, records=None) -> int:
+    import time
 
     from .core.errors import Cancelled, MattingStudioError
     from .core.io import display_name
@@ -213,10 +290,10 @@ def _run_batch(args, items, settings, loader, cutout_item) -> int:
         print(f"error: {_one_line(e)}{hint}", file=sys.stderr)
         return EXIT_FAILED
 
+    from .report import DONE, FAILED, PhotoRecord
+
     failures = 0
-    bar = tqdm(total=len(items), unit="photo", disable=True if args.quiet else None,
-               file=sys.stderr, dynamic_ncols=True,
-               bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} [{elapsed}<{remaining}]")
+    bar = _progress_bar(len(items), args.quiet)
     with bar:
         for index, item in enumerate(items):
             name = display_name(item.source)
@@ -227,28 +304,32 @@ def _run_batch(args, items, settings, loader, cutout_item) -> int:
                     bar.set_postfix_str(f"{_n}: {stage}", refresh=False)
                     bar.update(step)
 
+            start, line = time.perf_counter(), None
             try:
                 image, grey = loader.take(index)
                 cutout_item(item, settings, progress, image=image, trimap_grey=grey)
                 progress(1.0, "done")
             except MattingStudioError as e:
-                failures += 1
                 msg = _one_line(e)
-                bar.write(f"error: {msg if msg.startswith(name) else f'{name}: {msg}'}",
-                          file=sys.stderr)
+                line = msg if msg.startswith(name) else f"{name}: {msg}"
             except (Cancelled, KeyboardInterrupt):
                 bar.close()
                 print("matting-studio: interrupted", file=sys.stderr)
                 return 130
             except MemoryError:
-                failures += 1
-                bar.write(f"error: {name}: not enough memory to process this photo",
-                          file=sys.stderr)
+                line = f"{name}: not enough memory to process this photo"
             except Exception as e:  # noqa: BLE001 - one line per file, never a traceback
-                failures += 1
                 log.debug("unexpected failure on %s", name, exc_info=True)
-                bar.write(f"error: {name}: unexpected problem ({type(e).__name__}: "
-                          f"{_one_line(e)[:160]}); please report it", file=sys.stderr)
+                line = (f"{name}: unexpected problem ({type(e).__name__}: "
+                        f"{_one_line(e)[:160]}); please report it")
+            if line is not None:
+                failures += 1
+                bar.write(f"error: {line}", file=sys.stderr)
+            if records is not None:
+                records.append(PhotoRecord(
+                    str(item.source), DONE if line is None else FAILED,
+                    time.perf_counter() - start, "local",
+                    tuple(str(p) for _, p in item.outputs.items()), line or ""))
     if failures:
         print(f"matting-studio: {failures} of {len(items)} photo(s) failed", file=sys.stderr)
         return EXIT_FAILED

@@ -7,6 +7,10 @@ The command line (and a cluster worker) use these in three steps:
    which two outputs would land on one file or an output would replace an input;
 3. :func:`cutout_item` runs one photo: load → model → trimap → :func:`~.solve.solve` →
    encode → write atomically (the same path as the editor's).
+
+A worker that does not share the client's disk uses :func:`cutout_bytes` instead of step 3:
+the photo's file comes in as bytes and the encoded outputs go back as bytes, for the client
+to write.
 """
 
 from __future__ import annotations
@@ -15,12 +19,20 @@ import logging
 import os
 import string
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ExportError, MattingError, MattingStudioError
 from .export import ExportOptions, check_output_suffix, export_result, output_format
-from .io import SUPPORTED_SUFFIXES, LoadedImage, display_name, load_grey, load_image
+from .io import (
+    SUPPORTED_SUFFIXES,
+    LoadedImage,
+    decode_image,
+    display_name,
+    load_grey,
+    load_image,
+)
 from .memory import is_out_of_memory
 from .pipeline import CutoutResult, run_cutout
 from .progress import CancelToken, ProgressFn, no_progress
@@ -200,7 +212,7 @@ def plan_batch(inputs: Sequence[Path], output: str | None = None, alpha_out: str
             try:
                 check_output_suffix(path, f"the {kind}", lossless=kind == "trimap")
                 if kind == "cut-out":
-                    _check_canvas_fits(path, options)
+                    check_canvas_fits(path, options)
             except ExportError as e:
                 raise PlanError(str(e)) from None
             for k in keep:
@@ -217,7 +229,9 @@ def plan_batch(inputs: Sequence[Path], output: str | None = None, alpha_out: str
     return items
 
 
-def _check_canvas_fits(path: Path, options: ExportOptions) -> None:
+def check_canvas_fits(path: Path, options: ExportOptions) -> None:
+    """Raise ExportError when the product canvas is too large for the output's format (WebP's
+    side limit), so a batch refuses it before any photo is worked on."""
     from .encoders import WEBP_MAX_SIDE
 
     fmt = options.format_of(path) if options.format else output_format(path, "the cut-out")
@@ -250,30 +264,36 @@ def cutout_item(item: BatchItem, settings: PipelineSettings,
         user_trimap = normalize_trimap(trimap_grey, image.rgb.shape[:2],
                                        display_name(item.user_trimap))
     name = display_name(item.source)
-    w, h = image.size
-    try:
+    with _out_of_memory_as(MattingError, _no_memory_to_cut_out(name, image)):
         result = run_cutout(image, settings, user_trimap=user_trimap, strokes=strokes,
                             progress=progress, cancel=cancel, small_mask=small_mask)
-    except Exception as e:  # running out of memory, however the library says it
-        if isinstance(e, MattingStudioError) or not is_out_of_memory(e):
-            raise
-        log.debug("%s: out of memory", name, exc_info=True)
-        raise MattingError(f"{name}: not enough memory to cut out this {w}×{h} photo "
-                           "(close other programs, or use a smaller photo)") from None
     if on_result is not None:
         on_result(image, result)
     for _, path in item.outputs.items():
         ensure_folder(path)
     out = item.outputs
-    try:
+    with _out_of_memory_as(ExportError, f"{name}: not enough memory to write the cut-out"):
         written = export_result(image, result, out.cutout, out.alpha, out.trimap, options)
+    log.info("%s → %s", display_name(item.source), ", ".join(display_name(w) for w in written))
+    return written
+
+
+def _no_memory_to_cut_out(name: str, image: LoadedImage) -> str:
+    w, h = image.size
+    return (f"{name}: not enough memory to cut out this {w}×{h} photo (close other programs, "
+            "or use a smaller photo)")
+
+
+@contextmanager
+def _out_of_memory_as(error: type[MattingStudioError], message: str):
+    """Running out of memory inside, however the library says it, becomes ``error(message)``."""
+    try:
+        yield
     except Exception as e:
         if isinstance(e, MattingStudioError) or not is_out_of_memory(e):
             raise
-        log.debug("%s: out of memory", name, exc_info=True)
-        raise ExportError(f"{name}: not enough memory to write the cut-out") from None
-    log.info("%s → %s", display_name(item.source), ", ".join(display_name(w) for w in written))
-    return written
+        log.debug("%s", message, exc_info=True)
+        raise error(message) from None
 
 
 def ensure_folder(path: Path) -> None:
@@ -285,3 +305,51 @@ def ensure_folder(path: Path) -> None:
         except OSError as e:
             raise ExportError(f"cannot create the folder {display_name(folder)}: "
                               f"{e.strerror or e}") from None
+
+
+def encode_outputs(image: LoadedImage, result: CutoutResult,
+                   outputs: Sequence[tuple[str, str | os.PathLike[str]]],
+                   options: ExportOptions = ExportOptions()) -> list[bytes]:
+    """The file of each ``(kind, name)`` output, encoded as :func:`~.export.export_result`
+    writes it (kind: "cut-out", "alpha" or "trimap"; the name's extension is the format;
+    ``options`` apply to the cut-out)."""
+    from .export import encode_alpha_file, encode_cutout_file, encode_trimap_file
+
+    encoded = []
+    for kind, name in outputs:
+        if kind == "cut-out":
+            data = encode_cutout_file(name, result.foreground, result.alpha,
+                                      bits=image.bit_depth, icc=image.icc_profile,
+                                      exif=image.exif, options=options)
+        elif kind == "alpha":
+            data = encode_alpha_file(name, result.alpha, bits=image.bit_depth)
+        elif kind == "trimap":
+            data = encode_trimap_file(name, result.trimap)
+        else:
+            raise ValueError(f"unknown output kind {kind!r}")
+        encoded.append(data)
+    return encoded
+
+
+def cutout_bytes(data: bytes, name: str, settings: PipelineSettings,
+                 outputs: Sequence[tuple[str, str]], trimap_grey=None,
+                 trimap_name: str = "trimap", options: ExportOptions = ExportOptions(),
+                 progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+                 ) -> list[bytes]:
+    """Cut out a photo given as the bytes of its file; the encoded outputs, nothing written.
+
+    ``name`` is the photo's file name (messages, and its extension for the decoder's checks);
+    ``outputs`` and ``options`` as for :func:`encode_outputs`; ``trimap_grey`` the user's
+    trimap, decoded (``trimap_name`` names it in messages). Raises a
+    :class:`MattingStudioError` subclass with a one-line message on any failure.
+    """
+    shown = display_name(name)
+    image = decode_image(data, name=shown, path=Path(name))
+    user_trimap = None
+    if trimap_grey is not None:
+        user_trimap = normalize_trimap(trimap_grey, image.rgb.shape[:2], trimap_name)
+    with _out_of_memory_as(MattingError, _no_memory_to_cut_out(shown, image)):
+        result = run_cutout(image, settings, user_trimap=user_trimap, progress=progress,
+                            cancel=cancel)
+    with _out_of_memory_as(ExportError, f"{shown}: not enough memory to write the cut-out"):
+        return encode_outputs(image, result, outputs, options)

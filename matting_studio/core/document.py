@@ -23,6 +23,7 @@ import numpy as np
 
 from .auto_trimap import upsample_mask
 from .errors import ExportError
+from .export import ExportOptions
 from .foreground import estimate_foreground
 from .io import LoadedImage, load_image
 from .pipeline import CutoutResult, compute_small_mask, default_output_path, export_result
@@ -112,11 +113,15 @@ class Document:
         self._auto = {}
         self._provisional = self._trimap_cache = None
 
-    def reload(self, image: LoadedImage) -> None:
-        """Give an unloaded document its pixels back (the same photo, decoded again)."""
+    def check_same_photo(self, image: LoadedImage) -> None:
+        """Raise ValueError when ``image`` cannot be this document's photo (another size)."""
         if image.rgb.shape[:2] != self._shape:
             raise ValueError(f"{self.name}: the photo is now {image.size[0]}×{image.size[1]}, "
                              f"it was {self._shape[1]}×{self._shape[0]}")
+
+    def reload(self, image: LoadedImage) -> None:
+        """Give an unloaded document its pixels back (the same photo, decoded again)."""
+        self.check_same_photo(image)
         self.image = image
 
     @property
@@ -206,14 +211,16 @@ class Document:
         while len(self._auto) > AUTO_TRIMAPS_KEPT:
             del self._auto[next(iter(self._auto))]
 
-    def compute_auto_trimap(self, settings: PipelineSettings | None = None
-                            ) -> tuple[tuple, np.ndarray]:
-        """``(trimap_key(settings), trimap)``: the exact automatic trimap, computed without
-        touching the document (safe in a background thread while the GUI thread edits it);
-        hand it to :meth:`install_auto_trimap`."""
+    def compute_auto_trimap(self, settings: PipelineSettings | None = None,
+                            image: LoadedImage | None = None) -> tuple[tuple, np.ndarray]:
+        """``(trimap_key(settings), trimap)``: the exact automatic trimap of ``image`` (default:
+        the document's), computed without touching the document: a background thread passes
+        its own reference to the pixels, since the GUI thread may unload the document
+        meanwhile. Hand the answer to :meth:`install_auto_trimap`."""
         settings = settings or self.settings
+        image = image if image is not None else self.image
         mask = upsample_mask(self._answers[model_key(settings)], self.shape)
-        return trimap_key(settings), _frozen(auto_trimap(self.image, mask, settings))
+        return trimap_key(settings), _frozen(auto_trimap(image, mask, settings))
 
     def set_provisional_trimap(self, trimap: np.ndarray) -> None:
         """Let ``trimap`` (uint8, image size) stand in for the automatic trimap of the current
@@ -289,9 +296,18 @@ class Document:
         self.result = result
 
     def alpha_is_current(self) -> bool:
-        """True when the alpha held is a full solve of exactly the current trimap."""
+        """True when the alpha held is a full solve of exactly the current trimap, finished
+        with the current edge adjustments."""
         r = self.result
-        return r is not None and not r.preview and np.array_equal(r.trimap, self.trimap())
+        return r is not None and not r.preview and r.edges == self.settings.edges and \
+            np.array_equal(r.trimap, self.trimap())
+
+    def only_edges_changed(self) -> bool:
+        """True when the alpha held was solved for the current trimap and only the edge
+        adjustments differ: :func:`~.solve.refinish` brings it up to date without solving."""
+        r = self.result
+        return r is not None and not r.preview and r.raw_alpha is not None and \
+            r.edges != self.settings.edges and np.array_equal(r.trimap, self.trimap())
 
     def cutout_result(self, cancel: CancelToken | None = None) -> CutoutResult | None:
         """The last result as a :class:`CutoutResult` for export (None before the first
@@ -323,8 +339,10 @@ def default_export_path(doc: Document, kind: str = "cutout") -> Path:
 def export_cutout(image: LoadedImage, result: CutoutResult | None,
                   path: str | os.PathLike[str], kind: str = "cutout",
                   progress: ProgressFn = no_progress,
-                  cancel: CancelToken | None = None) -> Path:
+                  cancel: CancelToken | None = None,
+                  options: ExportOptions = ExportOptions()) -> Path:
     """Write ``result`` as ``kind`` (cutout / alpha / trimap) to ``path``; never over the original.
+    ``options``: the cut-out's format, background and canvas.
 
     Raises :class:`~matting_studio.core.errors.ExportError` when there is nothing to export yet
     or the file cannot be written.
@@ -338,7 +356,7 @@ def export_cutout(image: LoadedImage, result: CutoutResult | None,
     progress(0.1, "writing " + Path(path).name)
     targets = {"cutout": (path, None, None), "alpha": (None, path, None),
                "trimap": (None, None, path)}[kind]
-    written = export_result(image, result, *targets)
+    written = export_result(image, result, *targets, options=options)
     progress(1.0, "saved")
     return written[0]
 

@@ -212,6 +212,14 @@ def list_models(folder: Path | None = None) -> list[ModelState]:
     return [model_state(info, folder) for info in CATALOGUE.values()]
 
 
+def model_label(spec: str | Path | None) -> str:
+    """What the editor calls the model of ``spec`` (a catalogue name, a file, or None for the
+    embedded one)."""
+    if spec is None:
+        return f"{EMBEDDED} (built in)"
+    return str(spec) if is_model_name(spec) else Path(spec).name
+
+
 def is_model_name(spec: str | Path) -> bool:
     """True when ``spec`` names a catalogue model rather than a file."""
     return isinstance(spec, str) and spec in CATALOGUE

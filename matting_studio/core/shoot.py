@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 PREPARED_SIDE = 1280
 """Longest side of a prepared photo's display images: enough for a fit-to-window view."""
 THUMBNAIL_SIDE = 160
+PREPARE_AHEAD = 3
+"""Photos after the one on screen whose display-size cut-outs are kept ready."""
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,28 @@ class Shoot:
         known = [i for i, p in enumerate(self.photos) if p.quality is not None]
         known.sort(key=lambda i: -self.photos[i].quality)
         return known + [i for i, p in enumerate(self.photos) if p.quality is None]
+
+    def next_to_prepare(self, ahead: int = PREPARE_AHEAD) -> int | None:
+        """The photo to prepare next in the background: the ``ahead`` photos after the one on
+        screen first, then the one before it, then the rest in shoot order; None when every
+        photo that can be prepared is."""
+        n, cur = len(self.photos), max(self.current, 0)
+        order = [cur + k for k in range(1, ahead + 1)] + [cur - 1] + list(range(n))
+        for i in order:
+            if not 0 <= i < n or i == self.current:
+                continue
+            p = self.photos[i]
+            if p.prepared is None and p.state != "failed" and p.doc is None and not p.missing:
+                return i
+        return None
+
+    def slim_far(self, ahead: int = PREPARE_AHEAD) -> None:
+        """Only the photos near the one on screen keep display-size pixels (bounded memory:
+        the others keep their thumbnail, model answer and quality estimate)."""
+        for i, p in enumerate(self.photos):
+            if p.prepared is not None and p.prepared.rgb is not None and \
+                    not -1 <= i - self.current <= ahead:
+                p.prepared = p.prepared.slim()
 
     def to_project(self, view: dict | None = None, fingerprints: bool = False) -> Project:
         return Project(photos=[p.to_edit(fingerprint=fingerprints) for p in self.photos],

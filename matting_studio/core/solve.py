@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from .auto_trimap import upsample_mask
-from .edges import adjust_edges
+from .edges import EdgeParams, adjust_edges
 from .foreground import estimate_foreground
 from .io import LoadedImage, cap_alpha
 from .matting import solve_alpha
@@ -56,6 +56,8 @@ class SolveResult:
     """The solver's alpha before :func:`finish_alpha`'s rules (None: unknown). A preview after
     an edit starts from it, and :func:`refinish` re-applies other edge settings to it without
     solving again. The same array as ``alpha`` when the rules changed nothing."""
+    edges: EdgeParams = EdgeParams()
+    """The edge adjustments ``alpha`` was finished with."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,8 @@ def solve(request: SolveRequest, progress: ProgressFn = no_progress,
         fg = estimate_foreground(request.image.rgb, alpha, cancel, out8=out8)
     progress(1.0, "done")
     return SolveResult(trimap=request.trimap, alpha=alpha, foreground=fg,
-                       revision=request.revision, raw_alpha=raw)
+                       revision=request.revision, raw_alpha=raw,
+                       edges=request.settings.edges)
 
 
 def refinish(result: SolveResult, image: LoadedImage, settings: PipelineSettings,
@@ -144,7 +147,7 @@ def refinish(result: SolveResult, image: LoadedImage, settings: PipelineSettings
         if cancel is not None:
             cancel.check()
         fg = estimate_foreground(image.rgb, alpha, cancel)
-    return replace(result, alpha=alpha, foreground=fg, region=None)
+    return replace(result, alpha=alpha, foreground=fg, region=None, edges=settings.edges)
 
 
 FIRST_PREVIEW_PIXELS = 1_500_000
@@ -182,6 +185,7 @@ def preview(request: SolveRequest, cancel: CancelToken | None = None) -> SolveRe
     else:
         return None
     return SolveResult(trimap=trimap, alpha=finish_alpha(alpha, image, settings),
+                       edges=settings.edges,
                        foreground=None, revision=request.revision, preview=True, region=region,
                        raw_alpha=alpha)
 
@@ -249,4 +253,5 @@ def first_matte(image: LoadedImage, small_mask: np.ndarray, settings: PipelineSe
     big_trimap.flags.writeable = False
     raw = enlarge_alpha(alpha, big_trimap)
     return SolveResult(trimap=big_trimap, alpha=finish_alpha(raw, image, settings),
+                       edges=settings.edges,
                        foreground=None, revision=revision, preview=True, raw_alpha=raw)

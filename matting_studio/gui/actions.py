@@ -154,6 +154,10 @@ def build_actions(win) -> dict[str, QAction]:
     bg = m.addMenu("Preview &Background")
     for key, label in BACKGROUND_LABELS:
         bg.addAction(label, lambda k=key: win.set_preview_background(k))
+    from .model_menu import build_model_menu
+
+    win.model_menu = build_model_menu(win)
+    mb.addMenu(win.model_menu)
     m = mb.addMenu("&Help")
     m.addAction(acts["shortcuts"])
     m.addAction(acts["sample"])

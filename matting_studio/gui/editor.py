@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,11 +29,15 @@ from PySide6.QtGui import QUndoGroup, QUndoStack
 
 from ..core.batch import collect_inputs
 from ..core.document import Document, cutout_of, default_export_path, export_cutout
+from ..core.edges import EdgeParams
+from ..core.export import ExportOptions
+from ..core.models import model_label
 from ..core.settings import PipelineSettings
-from ..core.shoot import Shoot, ShootPhoto, describe
+from ..core.shoot import Shoot, ShootPhoto, describe, union
 from ..core.solve import solve
-from ..core.trimap import Stroke, TrimapParams, changed_bounds
+from ..core.trimap import Stroke, TrimapParams
 from .commands import AddStrokeCommand, ResetStrokesCommand, SettingsCommand
+from .display import Display
 from .jobs import (
     FirstMatte,
     MatteImages,
@@ -42,30 +45,15 @@ from .jobs import (
     Opened,
     PreparedPhoto,
     matte_job,
+    model_job,
     open_job,
     prepare_job,
+    refinish_job,
 )
-from .qimage import CutoutSource, GreySource, RgbSource, TintSource
+from .qimage import GreySource, RgbSource, TintSource
 from .worker import Failed, Final, Preview, Worker
 
 log = logging.getLogger(__name__)
-
-PREPARE_AHEAD = 3
-"""Photos after the one on screen whose display-size cut-outs are kept ready."""
-
-
-@dataclass
-class Display:
-    """What the views show of the photo on screen (uint8 arrays shared with the sources)."""
-
-    photo: RgbSource | None = None
-    photo_rgb8: np.ndarray | None = None
-    trimap: GreySource | None = None
-    overlay: TintSource | None = None
-    matte: MatteImages | None = None
-    full_resolution: bool = False
-    """False while the views show a prepared photo's display-size pixels."""
-
 
 class EditorController(QObject):
     """Signals
@@ -115,13 +103,14 @@ class EditorController(QObject):
         self.exporter = Worker("export", synchronous, self)
         self.preparer = Worker("prepare", synchronous, self)
         self.batcher = Worker("export-all", synchronous, self)
+        self.modeller = Worker("model", synchronous, self)
         self.matte_requests = 0
         self._ready: ShootPhoto | None = None
         self._came_from = -1
         self._shut_down = False
         self._views: tuple[np.ndarray, ...] | None = None
         """The model's answers for the photo on screen, when its open ran the model."""
-        self._pending_export: tuple[Path, str] | None = None
+        self._pending_export: tuple[Path, str, ExportOptions] | None = None
         self._busy = False
         self.loader.previewed.connect(self._first_matte)
         self.loader.finished.connect(self._opened)
@@ -131,10 +120,13 @@ class EditorController(QObject):
         self.matter.failed.connect(self._matte_failed)
         self.exporter.finished.connect(lambda m: self._export_done(m.payload))
         self.exporter.failed.connect(lambda m: self.error.emit("Export failed", m.message))
+        self.modeller.finished.connect(self._model_answered)
+        self.modeller.failed.connect(lambda m: self.error.emit("Cannot use the model",
+                                                               m.message))
         self.preparer.finished.connect(self._prepared)
         self.preparer.failed.connect(self._prepare_failed)
         for w, label in ((self.loader, "Opening"), (self.matter, "Matting"),
-                         (self.exporter, "Exporting")):
+                         (self.exporter, "Exporting"), (self.modeller, "Model")):
             w.progress.connect(functools.partial(self._progress, w, label))
             w.started.connect(self._update_busy)
             w.idle.connect(self._update_busy)
@@ -158,7 +150,8 @@ class EditorController(QObject):
         return self.undo_group.activeStack()
 
     def is_busy(self) -> bool:
-        return self.loader.is_busy() or self.matter.is_busy() or self.exporter.is_busy()
+        return any(w.is_busy() for w in (self.loader, self.matter, self.exporter,
+                                         self.modeller))
 
     def alpha_is_current(self) -> bool:
         return self.doc is not None and self.doc.alpha_is_current()
@@ -235,7 +228,7 @@ class EditorController(QObject):
         self._ready = None
         self._views = None
         self.undo_group.setActiveStack(self._stack(photo) if photo.doc is not None else None)
-        self.display = self._prepared_display(photo)
+        self.display = Display.of_prepared(photo.prepared)
         self.currentChanged.emit(index)
         if photo.missing:  # nothing to load until the user locates it (the window says so)
             return
@@ -264,17 +257,6 @@ class EditorController(QObject):
             return
         photo.doc.unload()
         self._ready = None
-
-    def _prepared_display(self, photo: ShootPhoto) -> Display:
-        p = photo.prepared
-        if p is None or p.rgb is None:
-            return Display()
-        matte_alpha = p.alpha
-        return Display(photo=RgbSource(p.rgb, image_size=p.size), photo_rgb8=None,
-                       matte=MatteImages(None, matte_alpha, p.rgb,
-                                         GreySource(matte_alpha, image_size=p.size),
-                                         CutoutSource(p.rgb, matte_alpha, image_size=p.size)),
-                       full_resolution=False)
 
     # ------------------------------------------------------------------ opening
     def _is_for_current(self, doc_path) -> bool:
@@ -315,6 +297,8 @@ class EditorController(QObject):
             photo.fingerprint = opened.fingerprint
         if opened.views is not None:
             self._views = opened.views
+        if opened.reloaded is not None:
+            opened.doc.reload(opened.reloaded)
         shown_first = self._ready is photo  # a first matte is on screen already
         if not shown_first:
             if opened.exact is not None:  # before the views ask for the trimap
@@ -362,12 +346,50 @@ class EditorController(QObject):
     def set_trimap_settings(self, **changes) -> None:
         """Change the trimap fields of the settings (for this photo and photos added later);
         undoable."""
+        self._change_settings("Change trimap settings", **changes)
+
+    def set_edges(self, params: EdgeParams) -> None:
+        """Other edge adjustments (for this photo and photos added later); undoable. The
+        matte on screen is finished again without solving (:func:`.jobs.refinish_job`)."""
+        self._change_settings("Adjust edges", edges=params)
+
+    def _change_settings(self, text: str, **changes) -> None:
         self.settings = dataclasses.replace(self.settings, **changes)
         doc = self.doc
         if doc is not None:
             new = dataclasses.replace(doc.settings, **changes)
             if new != doc.settings:
-                self._stack(self.photo).push(SettingsCommand(doc, new, self._edited))
+                self._stack(self.photo).push(SettingsCommand(doc, new, self._edited, text))
+
+    def use_model(self, name: str | None) -> None:
+        """Run the photo on screen again with another segmentation model (a catalogue name or
+        a file; None: the embedded one) and use it for photos added later. Undoable; the
+        strokes stay. The model runs in the background; the switch happens when it answered."""
+        self.settings = dataclasses.replace(self.settings, model_path=name, preset=None)
+        doc = self.doc
+        if doc is None:
+            return
+        new = dataclasses.replace(doc.settings, model_path=name, preset=None)
+        if new == doc.settings:
+            return
+        if doc.has_model_answer(new):
+            self._switch_model(doc, new)
+            return
+        self.modeller.submit(functools.partial(model_job, doc.image, new), tag=str(doc.path))
+        self._update_busy()
+
+    def _model_answered(self, message: Final) -> None:
+        settings, views = message.payload
+        doc = self.doc
+        if doc is None or str(doc.path) != message.tag:
+            return  # the photo went off screen meanwhile
+        doc.add_model_answer(settings, union(views))
+        self._views = views
+        self._switch_model(doc, settings)
+
+    def _switch_model(self, doc: Document, settings: PipelineSettings) -> None:
+        self._stack(self.photo).push(SettingsCommand(
+            doc, settings, self._edited, f"Use model {model_label(settings.model_path)}"))
 
     def _edited(self, doc: Document) -> None:
         photo = next((p for p in self.shoot.photos if p.doc is doc), None)
@@ -400,6 +422,13 @@ class EditorController(QObject):
             return None
         self.matte_requests += 1
         self.preparer.cancel()
+        if doc.only_edges_changed():
+            rid = self.matter.submit(functools.partial(
+                refinish_job, doc.result, doc.image, doc.settings, self.display.photo_rgb8),
+                tag=str(doc.revision))
+            self.alphaStateChanged.emit(False)
+            self._update_busy()
+            return rid
         request = doc.solve_request(quick_preview=quick_preview)
         rid = self.matter.submit(functools.partial(matte_job, request, self.display.photo_rgb8,
                                                    self.solver), tag=str(doc.revision))
@@ -438,9 +467,8 @@ class EditorController(QObject):
         current = doc.alpha_is_current()
         self.alphaStateChanged.emit(current)
         if current and self._pending_export is not None:
-            path, kind = self._pending_export
-            self._pending_export = None
-            self.export(path, kind)
+            pending, self._pending_export = self._pending_export, None
+            self.export(*pending)
 
     def _show_matte(self, matte: MatteImages) -> None:
         self.display.matte = matte
@@ -474,37 +502,19 @@ class EditorController(QObject):
         doc = self.doc
         if doc is None:
             return None
-        trimap = doc.trimap()
-        d = self.display
-        if d.trimap is not None and d.trimap.arrays[0].shape == trimap.shape:
-            box = changed_bounds(d.trimap.arrays[0], trimap)
-            d.trimap.arrays = d.overlay.arrays = (trimap,)
-            self.region = box
-            if box is not None:
-                d.trimap.update(*box)
-                d.overlay.update(*box)
-            return d.trimap, d.overlay
-        d.trimap = GreySource(trimap, nearest=True)
-        d.overlay = TintSource(trimap)
-        self.region = None
-        return d.trimap, d.overlay
+        trimap, overlay, self.region = self.display.show_trimap(doc.trimap())
+        return trimap, overlay
 
     # ------------------------------------------------------------------ preparing the others
     def _schedule_prepare(self) -> None:
         """Prepare the next photo that needs it, when the photo on screen has no work."""
-        if self._shut_down or self.loader.is_busy() or self.matter.is_busy() or self.preparer.is_busy():
-            return
-        n, cur = len(self.shoot), max(self.shoot.current, 0)
-        order = [cur + k for k in range(1, PREPARE_AHEAD + 1)] + [cur - 1] + list(range(n))
-        for i in order:
-            if not 0 <= i < n or i == self.shoot.current:
-                continue
+        busy = self.loader.is_busy() or self.matter.is_busy() or self.preparer.is_busy()
+        i = None if self._shut_down or busy else self.shoot.next_to_prepare()
+        if i is not None:
             p = self.shoot.photos[i]
-            if p.prepared is None and p.state != "failed" and p.doc is None and not p.missing:
-                settings = p.settings or self.settings
-                self.preparer.submit(functools.partial(prepare_job, p.path, settings),
-                                     tag=str(p.path))
-                return
+            self.preparer.submit(functools.partial(prepare_job, p.path,
+                                                   p.settings or self.settings),
+                                 tag=str(p.path))
 
     def _prepared(self, message: Final) -> None:
         done: PreparedPhoto = message.payload
@@ -514,7 +524,7 @@ class EditorController(QObject):
             p.prepared = done.prepared
             if done.fingerprint is not None and p.fingerprint is None:
                 p.fingerprint = done.fingerprint
-            self._slim_far_photos()
+            self.shoot.slim_far()
             self.photoChanged.emit(i)
 
     def _prepare_failed(self, message: Failed) -> None:
@@ -524,27 +534,21 @@ class EditorController(QObject):
             p.state, p.error = "failed", message.message
             self.photoChanged.emit(i)
 
-    def _slim_far_photos(self) -> None:
-        """Only photos near the one on screen keep display-size pixels (bounded memory)."""
-        cur = self.shoot.current
-        for i, p in enumerate(self.shoot.photos):
-            if p.prepared is not None and p.prepared.rgb is not None and \
-                    not -1 <= i - cur <= PREPARE_AHEAD:
-                p.prepared = p.prepared.slim()
-
     # ------------------------------------------------------------------ export
     def default_export_path(self, kind: str = "cutout") -> Path | None:
         return None if self.doc is None else default_export_path(self.doc, kind)
 
-    def export(self, path: str | Path, kind: str = "cutout") -> None:
-        """Write ``kind`` to ``path`` in the background; waits for an out-of-date alpha first."""
+    def export(self, path: str | Path, kind: str = "cutout",
+               options: ExportOptions = ExportOptions()) -> None:
+        """Write ``kind`` to ``path`` (``options``: the cut-out's format, background, canvas) in
+        the background; waits for an out-of-date alpha first."""
         doc = self.doc
         if doc is None:
             self.error.emit("Nothing to export", "Open a photo first.")
             return
         path = Path(path)
         if not doc.alpha_is_current():
-            self._pending_export = (path, kind)
+            self._pending_export = (path, kind, options)
             if not self.matter.is_busy():
                 self.request_matte()
             self.progress.emit(0.0, "Export starts when the alpha is up to date")
@@ -553,7 +557,8 @@ class EditorController(QObject):
 
         def job(ctx):
             cutout = cutout_of(image, result, ctx.cancel)
-            return photo, export_cutout(image, cutout, path, kind, ctx.progress, ctx.cancel)
+            return photo, export_cutout(image, cutout, path, kind, ctx.progress, ctx.cancel,
+                                        options)
 
         self.exporter.submit(job, tag=kind)
         self._update_busy()
@@ -573,5 +578,6 @@ class EditorController(QObject):
     # ------------------------------------------------------------------ shutdown
     def shutdown(self) -> None:
         self._shut_down = True
-        for w in (self.loader, self.matter, self.exporter, self.preparer, self.batcher):
+        for w in (self.loader, self.matter, self.exporter, self.preparer, self.batcher,
+                  self.modeller):
             w.shutdown(timeout=5.0)

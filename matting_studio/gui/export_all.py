@@ -26,8 +26,10 @@ from PySide6.QtWidgets import (
 from ..core.batch import DEFAULT_NAME, BatchItem, PlanError, cutout_item, plan_batch
 from ..core.document import cutout_of, export_cutout
 from ..core.errors import MattingStudioError
+from ..core.export import OUTPUT_SUFFIXES, ExportOptions
 from ..core.settings import PipelineSettings
 from ..core.trimap import Stroke
+from .export_options import ExportOptionsBox
 from .worker import Failed, Final, JobContext, Preview
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ class PhotoJob:
     settings: PipelineSettings
     strokes: tuple[Stroke, ...]
     small_mask: object = None
+    options: ExportOptions = ExportOptions()
     loaded: tuple | None = None
     """(image, result) of the photo on screen when its alpha is up to date: nothing to solve."""
 
@@ -74,6 +77,8 @@ class ExportAllDialog(QDialog):
         self.name_edit.setObjectName("exportTemplate")
         self.name_edit.setToolTip("{stem}: the photo's name without its extension, {ext}: its "
                                   "extension, {n}: its number (1, 2, …)")
+        self.options_box = ExportOptionsBox()
+        self.options_box.changed.connect(self._format_changed)
         form = QFormLayout()
         form.addRow("Folder:", row)
         form.addRow("File names:", self.name_edit)
@@ -93,12 +98,23 @@ class ExportAllDialog(QDialog):
         lay.addWidget(QLabel("Each photo is exported with its own strokes and settings; photos "
                              "you have not edited get their automatic cut-out."))
         lay.addLayout(form)
+        lay.addWidget(self.options_box)
         lay.addWidget(self.error)
         lay.addWidget(buttons)
         self.name_edit.textChanged.connect(self._update_example)
         self.folder_edit.textChanged.connect(self._update_example)
         self._plan: list[BatchItem] | None = None
         self._update_example()
+
+    def options(self) -> ExportOptions:
+        return self.options_box.options()
+
+    def _format_changed(self) -> None:
+        """Another format: the names' extension follows."""
+        name = Path(self.name_edit.text())
+        if name.suffix.lower() in OUTPUT_SUFFIXES and name.suffix.lower() != \
+                self.options_box.suffix():
+            self.name_edit.setText(str(name.with_suffix(self.options_box.suffix())))
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export to", self.folder_edit.text())
@@ -144,10 +160,11 @@ def export_job(jobs: list[PhotoJob], ctx: JobContext) -> Summary:
             if job.loaded is not None:
                 image, result = job.loaded
                 written.append(export_cutout(image, cutout_of(image, result, ctx.cancel),
-                                             job.item.outputs.cutout))
+                                             job.item.outputs.cutout, options=job.options))
             else:
                 written.extend(cutout_item(job.item, job.settings, cancel=ctx.cancel,
-                                           strokes=job.strokes, small_mask=job.small_mask))
+                                           strokes=job.strokes, small_mask=job.small_mask,
+                                           options=job.options))
             ctx.preview(job.index)
         except MattingStudioError as e:
             failed.append((name, " ".join(str(e).split())))
@@ -179,7 +196,7 @@ def run_export_all(win, indices: list[int]) -> None:
         small = photo.prepared.small_mask if photo.prepared is not None and \
             photo.prepared.settings == (photo.settings or c.settings) else None
         jobs.append(PhotoJob(i, item, photo.settings or c.settings, tuple(photo.strokes),
-                             small, loaded))
+                             small, dlg.options(), loaded))
     win.settings.set_last_folder(dlg.plan()[0].outputs.cutout.parent)
     win._export_all_run = ExportRun(win, jobs)
 

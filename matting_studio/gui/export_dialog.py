@@ -35,13 +35,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.export import OUTPUT_SUFFIXES, ExportOptions
 from ..core.io import same_file
+from .export_options import ExportOptionsBox
 
 log = logging.getLogger(__name__)
 
 # (kind, title, what it is)
 KINDS = (
-    ("cutout", "Cutout", "The photo with a transparent background (RGBA PNG)"),
+    ("cutout", "Cutout", "The photo with a transparent background (or on a colour)"),
     ("alpha", "Alpha matte", "Greyscale PNG: white = subject, black = background"),
     ("trimap", "Trimap", "Greyscale PNG: white subject, grey unknown, black background"),
 )
@@ -51,6 +53,7 @@ KINDS = (
 class ExportChoice:
     kind: str
     path: Path
+    options: ExportOptions = ExportOptions()
 
 
 def ask_overwrite(parent: QWidget, path: Path) -> bool:
@@ -215,6 +218,8 @@ class ExportDialog(QDialog):
         self._sized = False
         self._choice: ExportChoice | None = None
         self.default_paths, notes = self._writable_defaults(default_paths)
+        self.options_box = ExportOptionsBox()
+        self.options_box.changed.connect(self._format_changed)
 
         self.kind_box = QGroupBox("What to export")
         bl = QVBoxLayout(self.kind_box)
@@ -267,6 +272,7 @@ class ExportDialog(QDialog):
         # Only a button already inside the dialog becomes its default (set earlier, the first
         # auto-default button, Browse…, took Enter in the file field).
         self.export_button.setDefault(True)
+        self.add_group(self.options_box)
         self._restyle()
         self.radios.get(kind, self.radios["cutout"]).setChecked(True)
         self._kind_changed(self.kind())
@@ -323,7 +329,14 @@ class ExportDialog(QDialog):
 
     def suffix(self) -> str:
         """The file suffix the chosen options write (added when the name has another)."""
-        return ".png"
+        return self.options_box.suffix() if self.kind() == "cutout" else ".png"
+
+    def _format_changed(self) -> None:
+        """Another format: the file name follows (its extension), whatever typed before it."""
+        text = self.path_edit.text().strip()
+        p = Path(text)
+        if text and p.suffix.lower() in OUTPUT_SUFFIXES and p.suffix.lower() != self.suffix():
+            self.path_edit.setText(str(p.with_suffix(self.suffix())))
 
     def path(self) -> Path:
         text = self.path_edit.text().strip()
@@ -340,8 +353,10 @@ class ExportDialog(QDialog):
         self.error.clear()
 
     def _kind_changed(self, kind: str) -> None:
+        self.options_box.setVisible(kind == "cutout")
         if not self._edited and kind in self.default_paths:
             self.path_edit.setText(str(self.default_paths[kind]))
+        self._format_changed()
 
     def _browse(self) -> None:
         current = self.path()
@@ -379,5 +394,6 @@ class ExportDialog(QDialog):
         p = self.path()
         if p.exists() and not self.confirm_overwrite(self, p):
             return
-        self._choice = ExportChoice(self.kind(), p)
+        options = self.options_box.options() if self.kind() == "cutout" else ExportOptions()
+        self._choice = ExportChoice(self.kind(), p, options)
         super().accept()

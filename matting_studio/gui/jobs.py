@@ -15,12 +15,13 @@ import numpy as np
 
 from ..core.document import Document
 from ..core.executor import spawn
+from ..core.foreground import estimate_foreground
 from ..core.io import LoadedImage, load_image
 from ..core.photo_source import Fingerprint
 from ..core.project import PhotoEdit
 from ..core.settings import PipelineSettings
 from ..core.shoot import Prepared, model_views_of, prepare, union
-from ..core.solve import SolveRequest, SolveResult, first_matte
+from ..core.solve import SolveRequest, SolveResult, finish_alpha, first_matte
 from .qimage import CutoutSource, GreySource, RgbSource, float_to_u8
 from .worker import JobContext
 
@@ -72,6 +73,8 @@ class Opened:
     exact: tuple[tuple, np.ndarray] | None
     fingerprint: Fingerprint | None
     views: tuple[np.ndarray, ...] | None = None
+    reloaded: LoadedImage | None = None
+    """The pixels of an unloaded ``doc``, given back to it in the GUI thread."""
 
 
 @dataclass(frozen=True)
@@ -127,12 +130,36 @@ def matte_job(request: SolveRequest, photo_rgb8: np.ndarray, solver, ctx: JobCon
     return matte_images(replace(result, foreground=None), colours)
 
 
+def refinish_job(result: SolveResult, image: LoadedImage, settings: PipelineSettings,
+                 photo_rgb8: np.ndarray, ctx: JobContext) -> MatteImages:
+    """Other edge adjustments on the matte on screen, without solving it again: the adjusted
+    matte at once (``ctx.preview``, the photo's colours), then with its edge colours."""
+    alpha = finish_alpha(result.raw_alpha, image, settings)
+    quick = replace(result, alpha=alpha, edges=settings.edges, preview=True, region=None,
+                    foreground=None)
+    ctx.preview(matte_images(quick, photo_rgb8))
+    ctx.progress(0.3, "estimating edge colours")
+    colours = estimate_foreground(image.rgb, alpha, ctx.cancel)
+    ctx.cancel.check()
+    return matte_images(replace(quick, preview=False), colours)
+
+
+def model_job(image: LoadedImage, settings: PipelineSettings, ctx: JobContext
+              ) -> tuple[PipelineSettings, tuple[np.ndarray, ...]]:
+    """The answer of the model ``settings`` name, for another run of the photo on screen."""
+    ctx.progress(0.1, "finding the subject")
+    views = model_views_of(image, settings, ctx.cancel)
+    ctx.cancel.check()
+    return settings, views
+
+
 def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
              prepared: Prepared | None, doc: Document | None, ctx: JobContext) -> Opened:
     """Load the photo on screen at full resolution.
 
-    * ``doc`` (a document unloaded when the user moved on) gets its pixels back; its exact
-      automatic trimap is computed here.
+    * ``doc`` (a document unloaded when the user moved on) gets its pixels back in
+      ``Opened.reloaded`` (the GUI thread installs them); its exact automatic trimap is
+      computed here.
     * Otherwise a new document is made with the settings and strokes of ``edit`` (a project's),
       reusing ``prepared``'s model answer when it was made with the same model. A large photo
       not prepared yet shows a first matte (``ctx.preview(FirstMatte)``) before its exact
@@ -147,13 +174,13 @@ def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
         ctx.progress(0.0, "loading the photo")
         image = load_image(path)
         ctx.cancel.check()
+        doc.check_same_photo(image)
         on_image(image)
-        doc.reload(image)
         ctx.progress(0.5, "building the full-resolution trimap")
-        exact = doc.compute_auto_trimap()
+        exact = doc.compute_auto_trimap(image=image)
         rgb8, source = photo["job"].result()
         ctx.cancel.check()
-        return Opened(doc, rgb8, source, exact, _fingerprint(path))
+        return Opened(doc, rgb8, source, exact, _fingerprint(path), reloaded=image)
 
     if edit is not None:
         settings = edit.settings
@@ -188,7 +215,7 @@ def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
     ctx.cancel.check()
     ctx.preview(FirstMatte(doc, rgb8, source, matte_images(first, rgb8)))
     ctx.progress(0.7, "building the full-resolution trimap")
-    exact = doc.compute_auto_trimap(settings)
+    exact = doc.compute_auto_trimap(settings, image)
     ctx.cancel.check()
     return Opened(doc, rgb8, source, exact, _fingerprint(path), views)
 

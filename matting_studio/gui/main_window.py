@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QColorDialog,
     QDockWidget,
     QFileDialog,
-    QGridLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -32,8 +31,8 @@ from .brush_tool import BrushTool
 from .editor import EditorController
 from .export_dialog import ExportDialog, ask_overwrite
 from .filmstrip import Filmstrip, quality_text
+from .four_views import FourViews
 from .help_dialog import show_about, show_shortcuts
-from .image_views import ImageView, ViewPanel, ViewSync, checker_brush
 from .qimage import CHECK_HERE_LUTS, TintSource, qimage_to_array
 from .settings import AppSettings
 from .side_panel import SidePanel
@@ -62,28 +61,13 @@ class MainWindow(QMainWindow):
         self.last_export: str | None = None
 
         # Views -----------------------------------------------------------------
-        self.photo_view = ImageView("Photo")
-        self.trimap_view = ImageView("Trimap")
-        self.alpha_view = ImageView("Alpha")
-        self.cutout_view = ImageView("Cutout")
-        self.views = [self.photo_view, self.trimap_view, self.alpha_view, self.cutout_view]
-        self.sync = ViewSync(self.views, self)
-        self.panels = {
-            "photo": ViewPanel(self.photo_view, "trimap tint on top · drag to paint"),
-            "trimap": ViewPanel(self.trimap_view, "white subject · grey unknown · black background"),
-            "alpha": ViewPanel(self.alpha_view, "the matte (white = opaque)"),
-            "cutout": ViewPanel(self.cutout_view, "what Export writes"),
-        }
-        grid = QGridLayout()
-        grid.setContentsMargins(4, 4, 4, 4)
-        grid.setSpacing(4)
-        for (r, c), key in zip(((0, 0), (0, 1), (1, 0), (1, 1)), self.panels):
-            grid.addWidget(self.panels[key], r, c)
-        editor_page = QWidget()
-        editor_page.setLayout(grid)
+        self.four = FourViews()
+        self.photo_view, self.trimap_view = self.four.photo_view, self.four.trimap_view
+        self.alpha_view, self.cutout_view = self.four.alpha_view, self.four.cutout_view
+        self.views, self.sync, self.panels = self.four.views, self.four.sync, self.four.panels
         self.stack = QStackedWidget()
         self.stack.addWidget(self._welcome_page())
-        self.stack.addWidget(editor_page)
+        self.stack.addWidget(self.four)
         self.setCentralWidget(self.stack)
 
         self.brush = BrushTool(self.sync, size=self.settings.brush_size(), parent=self)
@@ -188,6 +172,7 @@ class MainWindow(QMainWindow):
         p.overlayVisibleChanged.connect(self.set_overlay_visible)
         p.overlayOpacityChanged.connect(self.set_overlay_opacity)
         p.previewBackgroundChanged.connect(self.set_preview_background)
+        p.edgesChanged.connect(c.set_edges)
         p.exportRequested.connect(self.export_dialog)
         p.copyRequested.connect(self.copy_cutout)
 
@@ -300,8 +285,7 @@ class MainWindow(QMainWindow):
         self.filmstrip.set_current(index)
         self.shown_alpha = None
         self.photo_view.set_source(d.photo)
-        self.photo_view.overlay.set_source(None)
-        self.trimap_view.set_source(None)
+        self.four.clear_edits()
         self._show_matte_sources()
         self._show_check_here()
         n = len(c.shoot)
@@ -324,6 +308,7 @@ class MainWindow(QMainWindow):
         refit = not self.photo_view.has_image()
         self.photo_view.set_source(c.display.photo)
         self.panel.set_trimap_settings(doc.settings)
+        self._show_model(doc.settings.model_path)
         w, h = doc.shape[1], doc.shape[0]
         self.size_label.setText(f"{w} × {h}")
         self._set_painting(True)
@@ -337,13 +322,7 @@ class MainWindow(QMainWindow):
         doc = c.doc
         if doc is None:
             return
-        sources = c.trimap_sources()
-        if c.region is None or not self.trimap_view.has_image():
-            self.trimap_view.set_source(sources[0])
-            self.photo_view.overlay.set_source(sources[1])
-        else:
-            self.trimap_view.base.pixels_changed(*c.region)
-            self.photo_view.overlay.pixels_changed(*c.region)
+        self.four.show_trimap(c.trimap_sources(), c.region)
         self._show_stroke_count()
 
     def _show_stroke_count(self) -> None:
@@ -355,9 +334,7 @@ class MainWindow(QMainWindow):
             self._ready_message()
 
     def _show_matte_sources(self) -> None:
-        m = self.controller.display.matte
-        self.alpha_view.set_source(m.alpha_source if m is not None else None)
-        self.cutout_view.set_source(m.cutout_source if m is not None else None)
+        self.four.show_matte(self.controller.display.matte)
         self.set_preview_background(self.settings.preview_background(), ask=False)
 
     def _show_alpha(self) -> None:
@@ -366,23 +343,14 @@ class MainWindow(QMainWindow):
         if doc is None or doc.result is None:
             return
         self.shown_alpha = doc.result.alpha
-        if c.region is not None and self.alpha_view.has_image():
-            self.alpha_view.base.pixels_changed(*c.region)
-            self.cutout_view.base.pixels_changed(*c.region)
-        else:
-            self._show_matte_sources()
+        if self.four.show_matte(c.display.matte, c.region):
+            self.set_preview_background(self.settings.preview_background(), ask=False)
         self.alphaShown.emit()
 
     def _show_alpha_state(self, current: bool) -> None:
         doc = self.controller.doc
         preview = not current and doc is not None and doc.result is not None and doc.result.preview
-        for key in ("alpha", "cutout"):
-            if current:
-                self.panels[key].set_badge("✓ up to date", "ok")
-            elif preview:
-                self.panels[key].set_badge("◐ preview, refining…", "stale")
-            else:
-                self.panels[key].set_badge("⟳ updating… (showing the last alpha)", "stale")
+        self.four.set_alpha_state(current, preview)
         self.alpha_label.setText("Alpha up to date" if current else "Alpha out of date")
         self.alpha_label.setProperty("kind", "ok" if current else "stale")
         self.alpha_label.style().unpolish(self.alpha_label)
@@ -422,8 +390,13 @@ class MainWindow(QMainWindow):
         self.settings.set_brush_size(size)
 
     def _sync_params_from_doc(self, _index: int = 0) -> None:
-        if self.controller.doc is not None:
-            self.panel.set_trimap_settings(self.controller.doc.settings)
+        doc = self.controller.doc
+        if doc is not None:
+            self.panel.set_trimap_settings(doc.settings)
+            self._show_model(doc.settings.model_path)
+
+    def _show_model(self, model) -> None:
+        self.four.set_model(model)
 
     def set_overlay_visible(self, on: bool) -> None:
         self.photo_view.overlay.setVisible(on)
@@ -461,9 +434,7 @@ class MainWindow(QMainWindow):
             if color.isValid():
                 self.preview_color = color
                 self.settings.set_preview_color(color.name())
-        brush = {"checkerboard": checker_brush(), "white": QColor(255, 255, 255),
-                 "black": QColor(0, 0, 0), "color": self.preview_color}.get(key, checker_brush())
-        self.cutout_view.set_backdrop(brush if self.cutout_view.has_image() else None)
+        self.four.set_backdrop(key, self.preview_color)
         self.settings.set_preview_background(key)
         self.panel.set_preview_background(key)
 
@@ -479,7 +450,7 @@ class MainWindow(QMainWindow):
         if dlg.exec() and dlg.choice() is not None:
             ch = dlg.choice()
             self.settings.set_last_folder(ch.path.parent)
-            c.export(ch.path, ch.kind)
+            c.export(ch.path, ch.kind, ch.options)
 
     def export_all(self, selected_only: bool = False) -> None:
         from .export_all import run_export_all

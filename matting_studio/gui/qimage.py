@@ -185,31 +185,35 @@ class PixelSource:
         return QRect(0, 0, *self.display_size)
 
 
-class RgbSource(PixelSource):
-    """A photo: uint8 (h, w, 3) RGB."""
+class _OpaqueSource(PixelSource):
+    """Opaque pixels drawn as RGB32 (B, G, R, 255 in memory: no conversion when painted);
+    ``code`` is the OpenCV conversion from the arrays' layout."""
 
-    def _convert(self, rgb: np.ndarray) -> QImage:
+    code: int
+
+    def _convert(self, pixels: np.ndarray) -> QImage:
         if not _LITTLE_ENDIAN:
-            return to_qimage(rgb)
-        img, view = native_image(rgb.shape[0], rgb.shape[1], _RGB32)
-        cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGRA, dst=view)
+            return to_qimage(pixels)
+        img, view = native_image(pixels.shape[0], pixels.shape[1], _RGB32)
+        cv2.cvtColor(np.ascontiguousarray(pixels), self.code, dst=view)
         return img
 
 
-class GreySource(PixelSource):
+class RgbSource(_OpaqueSource):
+    """A photo: uint8 (h, w, 3) RGB."""
+
+    code = cv2.COLOR_RGB2BGRA
+
+
+class GreySource(_OpaqueSource):
     """A matte or a trimap: uint8 (h, w)."""
+
+    code = cv2.COLOR_GRAY2BGRA
 
     def __init__(self, grey: np.ndarray, nearest: bool = False, **kw):
         if nearest:  # a trimap keeps its three values when shrunk
             self.interpolation = cv2.INTER_NEAREST
         super().__init__(grey, **kw)
-
-    def _convert(self, grey: np.ndarray) -> QImage:
-        if not _LITTLE_ENDIAN:
-            return to_qimage(grey)
-        img, view = native_image(grey.shape[0], grey.shape[1], _RGB32)
-        cv2.cvtColor(np.ascontiguousarray(grey), cv2.COLOR_GRAY2BGRA, dst=view)
-        return img
 
 
 class TintSource(PixelSource):

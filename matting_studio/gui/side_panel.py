@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import limits
+from ..core.edges import EdgeParams
 from ..core.pipeline import PipelineSettings
 from ..core.trimap import TrimapParams
 from ..core.trimap_presets import TRIMAP_PRESETS
@@ -50,7 +52,7 @@ STEPS = (
     "<b>2.</b> Where the cutout is wrong, paint <span style='color:#2ecc40'><b>green</b></span> "
     "over parts of the subject, <span style='color:#e63946'><b>red</b></span> over background, "
     "<span style='color:#ffc828'><b>yellow</b></span> over hair and fuzzy edges.<br>"
-    "<b>3.</b> Export the PNG (Ctrl+E)."
+    "<b>3.</b> Export the cut-out (Ctrl+E); a whole shoot with Export All."
 )
 
 
@@ -116,6 +118,19 @@ class Section(QWidget):
             self.toggled.emit(on)
 
 
+EDGE_CONTROLS = (
+    ("smooth", "Smooth", limits.EDGE_SMOOTH, " px", 1.0,
+     "Round off jagged outlines up to about this size"),
+    ("feather", "Feather", limits.EDGE_FEATHER, " px", 0.5,
+     "Soften the edge: blur the matte over this distance"),
+    ("contrast", "Contrast", limits.EDGE_CONTRAST, " %", 5.0,
+     "Harden soft edges (100 %: a hard edge)"),
+    ("shift", "Shift edge", limits.EDGE_SHIFT, " px", 1.0,
+     "Move the edge outwards (grow the subject) or inwards (negative)"),
+)
+"""The edge adjustments (as in Select and Mask) and their limits, one row each."""
+
+
 class SidePanel(QWidget):
     """Controls only: every change is re-emitted as a signal for the window to wire.
 
@@ -130,6 +145,7 @@ class SidePanel(QWidget):
     overlayVisibleChanged = Signal(bool)
     overlayOpacityChanged = Signal(int)
     previewBackgroundChanged = Signal(str)
+    edgesChanged = Signal(object)  # EdgeParams
     exportRequested = Signal()
     copyRequested = Signal()
 
@@ -233,6 +249,29 @@ class SidePanel(QWidget):
         form.addRow("Overlay opacity", self.opacity_slider)
         lay.addWidget(tri)
 
+        # Edges -----------------------------------------------------------------
+        edges = QGroupBox("Edges")
+        el = _form(edges)
+        self.edge_spins: dict[str, QDoubleSpinBox] = {}
+        for name, label, limit, suffix, step, tip in EDGE_CONTROLS:
+            spin = QDoubleSpinBox()
+            spin.setObjectName(f"edge_{name}")
+            spin.setRange(limit.lo, limit.hi)
+            spin.setDecimals(0 if limit.integer else 1)
+            spin.setSingleStep(step)
+            spin.setSuffix(suffix)
+            spin.setKeyboardTracking(False)  # one change per value typed, not per digit
+            spin.setToolTip(tip)
+            spin.valueChanged.connect(self._edges_changed)
+            el.addRow(label, spin)
+            self.edge_spins[name] = spin
+        self.edges_reset = QPushButton("Reset edges")
+        self.edges_reset.setObjectName("resetEdges")
+        self.edges_reset.setToolTip("Back to the matte as solved (undoable)")
+        self.edges_reset.clicked.connect(lambda: self.edgesChanged.emit(EdgeParams()))
+        el.addRow(self.edges_reset)
+        lay.addWidget(edges)
+
         # Preview ---------------------------------------------------------------
         prev = QGroupBox("Cutout preview")
         pl = _form(prev)
@@ -264,7 +303,7 @@ class SidePanel(QWidget):
         self.content = content
 
         # Export (pinned below the scrolling controls: the main action never scrolls away) ----
-        self.export_button = QPushButton("Export PNG…")
+        self.export_button = QPushButton("Export…")
         self.export_button.setObjectName("exportButton")
         self.export_button.setToolTip("Save the cutout, the alpha matte or the trimap (Ctrl+E)")
         self.export_button.clicked.connect(self.exportRequested)
@@ -337,11 +376,25 @@ class SidePanel(QWidget):
         if i >= 0:
             self.bg_combo.setCurrentIndex(i)
 
+    def set_edges(self, params: EdgeParams) -> None:
+        for name, spin in self.edge_spins.items():
+            spin.blockSignals(True)
+            spin.setValue(float(getattr(params, name)))
+            spin.blockSignals(False)
+
+    def edges(self) -> EdgeParams:
+        return EdgeParams(**{name: (int(spin.value()) if name == "shift" else spin.value())
+                             for name, spin in self.edge_spins.items()})
+
+    def _edges_changed(self) -> None:
+        self.edgesChanged.emit(self.edges())
+
     def set_trimap_settings(self, settings: PipelineSettings) -> None:
         self.set_trimap_params(settings.trimap)
         i = self.method_combo.findData(settings.trimap_preset)
         if i >= 0:
             self.method_combo.setCurrentIndex(i)
+        self.set_edges(settings.edges)
 
     def trimap_params(self) -> TrimapParams:
         return TrimapParams(kernel_size=self.kernel_spin.value(), iterations=self.iter_spin.value())

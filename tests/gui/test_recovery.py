@@ -18,13 +18,6 @@ def _strokes():
             Stroke("unknown", 3.0, ((64.0, 20.0),))]
 
 
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    monkeypatch.setenv("MATTING_STUDIO_DATA_DIR", str(d))
-    return d
-
-
 def test_autosave_crash_restore_and_close_guard(qtbot, app_settings, photo, data):
     from matting_studio.core.autosave import list_recoverable
     from matting_studio.gui.recovery import CANCEL, DISCARD, RESTORE

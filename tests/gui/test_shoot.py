@@ -27,13 +27,6 @@ def shoot_folder(tmp_path, astronaut_small):
     return folder
 
 
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    monkeypatch.setenv("MATTING_STUDIO_DATA_DIR", str(d))
-    return d
-
-
 def wait_photo(qtbot, win, index, timeout=90_000):
     c = win.controller
 

@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtGui import QAction, QFontMetrics
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
     QApplication,
     QCheckBox,
     QComboBox,
-    QDockWidget,
     QGroupBox,
     QLabel,
     QMainWindow,
@@ -33,7 +32,6 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyleOptionComboBox,
     QStyleOptionSpinBox,
-    QToolBar,
     QToolButton,
     QWidget,
 )

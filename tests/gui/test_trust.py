@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import Answers, make_window, open_and_wait, paint, wait_alpha
+from gui_helpers import make_window, open_and_wait, paint, wait_alpha
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -22,13 +22,6 @@ from matting_studio.core.trimap import Stroke
 pytestmark = pytest.mark.gui
 
 STROKE = Stroke("background", 5.0, ((20.0, 60.0), (40.0, 62.0)))
-
-
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    monkeypatch.setenv("MATTING_STUDIO_DATA_DIR", str(d))
-    return d
 
 
 def _edited(qtbot, win, photo):

@@ -105,8 +105,8 @@ def preload(name: str) -> threading.Thread | None:  # noqa: F821
     """Import a lazily registered backend in a background thread (None if nothing to do).
 
     For idle time (the GUI at start-up, while the user picks a photo). The CLI uses
-    :func:`load_backend` on its main thread instead: measured at 24 MP, a third thread's import
-    competed with decoding for the GIL and both got slower.
+    :func:`load_backend` on its main thread instead: a third thread's import would compete with
+    decoding for the GIL.
     Failures are left for the real call to report.
     """
     import threading
