@@ -109,9 +109,9 @@ def reset_peak() -> bool:
 def child(args, tmp: Path) -> dict:
     os.environ["MATTING_STUDIO_DATA_DIR"] = str(tmp)  # autosaves go there, not to the user's
 
+    from matting_studio.core.shoot import PREPARE_AHEAD
     from matting_studio.core.trimap import Stroke, apply_strokes
     from matting_studio.gui.app import create_app, warm_model
-    from matting_studio.gui.editor import PREPARE_AHEAD
     from matting_studio.gui.main_window import MainWindow
     from matting_studio.gui.recovery import DISCARD
     from matting_studio.gui.settings import AppSettings
