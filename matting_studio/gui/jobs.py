@@ -139,7 +139,9 @@ def refinish_job(result: SolveResult, image: LoadedImage, settings: PipelineSett
                     foreground=None)
     ctx.preview(matte_images(quick, photo_rgb8))
     ctx.progress(0.3, "estimating edge colours")
-    colours = estimate_foreground(image.rgb, alpha, ctx.cancel)
+    out8 = photo_rgb8.copy() if photo_rgb8 is not None and \
+        photo_rgb8.shape[:2] == alpha.shape else None  # 8-bit colours, no float copy
+    colours = estimate_foreground(image.rgb, alpha, ctx.cancel, out8=out8)
     ctx.cancel.check()
     return matte_images(replace(quick, preview=False), colours)
 
