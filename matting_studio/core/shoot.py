@@ -269,14 +269,18 @@ class Shoot:
     def next_to_prepare(self, ahead: int = PREPARE_AHEAD) -> int | None:
         """The photo to prepare next in the background: the ``ahead`` photos after the one on
         screen first, then the one before it, then the rest in shoot order; None when every
-        photo that can be prepared is."""
+        photo that can be prepared is. A photo near the one on screen whose display pixels
+        were let go (:meth:`slim_far`) is prepared again, so that it shows its cut-out at once
+        when the user gets to it."""
         n, cur = len(self.photos), max(self.current, 0)
-        order = [cur + k for k in range(1, ahead + 1)] + [cur - 1] + list(range(n))
-        for i in order:
+        near = [cur + k for k in range(1, ahead + 1)] + [cur - 1]
+        for i in near + list(range(n)):
             if not 0 <= i < n or i == self.current:
                 continue
             p = self.photos[i]
-            if p.prepared is None and p.state != "failed" and p.doc is None and not p.missing:
+            if p.state == "failed" or p.doc is not None or p.missing:
+                continue  # a photo opened before keeps its edits' record, not an automatic one
+            if p.prepared is None or (p.prepared.rgb is None and i in near):
                 return i
         return None
 
