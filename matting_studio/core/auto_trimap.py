@@ -125,9 +125,11 @@ def _edge_magnitude(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     grey = cv2.cvtColor(np.asarray(rgb, np.float32), cv2.COLOR_RGB2GRAY)
     gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    del grey  # each full-size plane goes as soon as it is used (a peak of the open)
     gx *= gx
     gy *= gy
     gx += gy
+    del gy
     mag = np.sqrt(gx, out=gx)
     ref = float(np.percentile(mag, 99)) if mag.size else 0.0
     return mag, ref
@@ -180,6 +182,7 @@ def _half_width_at(mask: np.ndarray, rgb: np.ndarray | None, params: AdaptiveTri
     gather too.
     """
     sx, sy = _mask_slopes(mask)
+    sx, sy = sx[ys, xs], sy[ys, xs]  # the whole-image slopes go before the edge filters run
     e = None
     if rgb is not None and params.edge_relief > 0:
         mag, ref = _edge_magnitude(rgb)
@@ -188,7 +191,7 @@ def _half_width_at(mask: np.ndarray, rgb: np.ndarray | None, params: AdaptiveTri
             e = np.clip(peak / ref, 0.0, 1.0)
         else:
             e = np.zeros(len(ys), np.float32)
-    return _half_width(sx[ys, xs], sy[ys, xs], e, min(mask.shape), params)
+    return _half_width(sx, sy, e, min(mask.shape), params)
 
 
 def adaptive_trimap(mask: np.ndarray, rgb: np.ndarray | None = None,

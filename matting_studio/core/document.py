@@ -230,7 +230,9 @@ class Document:
             raise ValueError(f"trimap {trimap.shape} does not match the image {self.shape}")
         key = trimap_key(self.settings)
         self._auto.pop(key, None)
-        self._provisional = (key, _frozen(np.array(trimap, np.uint8, copy=True)))
+        if trimap.dtype != np.uint8 or trimap.flags.writeable:
+            trimap = _frozen(np.array(trimap, np.uint8, copy=True))
+        self._provisional = (key, trimap)  # a read-only one is shared (the first matte's)
         self._trimap_cache = None
 
     @property
@@ -259,7 +261,8 @@ class Document:
     def trimap(self) -> np.ndarray:
         """Auto trimap + strokes replayed in order (read-only uint8 0/128/255).
 
-        Cached; appending strokes only paints the new ones.
+        Cached; appending strokes only paints the new ones. Without strokes it is the
+        automatic trimap itself (no copy).
         """
         key, strokes = trimap_key(self.settings), tuple(self._strokes)
         cache = self._trimap_cache
@@ -269,10 +272,12 @@ class Document:
             base, todo = cache[2], strokes[len(cache[1]):]
         else:
             base, todo = self.auto_trimap(), strokes
-        out = np.array(base, copy=True)
-        for s in todo:
-            draw_stroke(out, s)
-        out = _frozen(out)
+        out = base
+        if todo:
+            out = np.array(base, copy=True)
+            for s in todo:
+                draw_stroke(out, s)
+            out = _frozen(out)
         self._trimap_cache = (key, strokes, out)
         return out
 

@@ -87,9 +87,13 @@ def _correct(img: np.ndarray, a: np.ndarray, fa: np.ndarray, bb: np.ndarray
 
 def estimate_foreground(
     image: np.ndarray, alpha: np.ndarray, cancel: CancelToken | None = None,
-    progress: ProgressFn = no_progress,
+    progress: ProgressFn = no_progress, out8: np.ndarray | None = None,
 ) -> np.ndarray:
     """Foreground colours F (float32 (h, w, 3), 0..1) such that image ≈ αF + (1 − α)B.
+
+    ``out8``: the image in 8 bits (uint8 (h, w, 3), rounded as :func:`to_u8` does), for a
+    caller that shows the colours rather than exports them: the re-estimated tiles are
+    written into it in 8 bits and it is returned, without a float copy of the image.
 
     Only pixels near semi-transparent ones are re-estimated, tile by tile; elsewhere F is
     the image itself, which is exact where α = 1 and invisible where α = 0. The wide pass
@@ -98,7 +102,9 @@ def estimate_foreground(
     """
     img = np.asarray(image, np.float32)
     a = np.asarray(alpha, np.float32)
-    fg = img.copy()
+    if out8 is not None and (out8.dtype != np.uint8 or out8.shape != img.shape):
+        raise ValueError(f"out8 must be uint8 {img.shape}, got {out8.dtype} {out8.shape}")
+    fg = img.copy() if out8 is None else out8
     h, w = a.shape
     soft = (a > SOFT) & (a < 1.0 - SOFT)
     row_any = soft.any(axis=1)
@@ -160,10 +166,15 @@ def estimate_foreground(
         keep = (a[ty0:ty1, tx0:tx1] >= 1.0 - SOFT).view(np.uint8)
         # opaque pixels keep their own colour
         np.copyto(est, img[ty0:ty1, tx0:tx1], where=_rep3(keep).view(bool))
-        fg[ty0:ty1, tx0:tx1] = est
+        fg[ty0:ty1, tx0:tx1] = est if out8 is None else to_u8(est)
 
     _run_tiles(one_tile, todo, progress)
     return fg
+
+
+def to_u8(x: np.ndarray) -> np.ndarray:
+    """8-bit pixels of colours in 0..1 (rounded, saturated), as displays show them."""
+    return cv2.convertScaleAbs(np.asarray(x, np.float32), alpha=255.0)
 
 
 def _run_tiles(fn, cells: list, progress: ProgressFn) -> None:

@@ -189,6 +189,10 @@ class SegmentationModel:
         opts = ort.SessionOptions()
         opts.log_severity_level = 4  # we report failures ourselves, in one line
         opts.intra_op_num_threads = intra_op_threads()
+        # No CPU memory arena: an arena keeps the buffers of the largest run (two runs side by
+        # side) for the session's life, memory the editor needs for the photo on screen;
+        # without it they are given back after each run.
+        opts.enable_cpu_mem_arena = False
         try:
             return ort.InferenceSession(str(self.path), sess_options=opts, providers=providers)
         except Exception as e:  # noqa: BLE001 - onnxruntime raises many private types

@@ -87,13 +87,29 @@ def _u8(x: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(np.asarray(x, np.float32), alpha=255.0)
 
 
+class _OneRunAtATime:
+    """A segmentation model whose runs :func:`~.auto_trimap.model_views` makes one after the
+    other: the same answers, half the model's working memory at once (background work)."""
+
+    parallel_runs = False
+
+    def __init__(self, model):
+        self._model = model
+
+    def __getattr__(self, name: str):
+        return getattr(self._model, name)
+
+
 def model_views_of(image: LoadedImage, settings: PipelineSettings,
-                   cancel: CancelToken | None = None) -> tuple[np.ndarray, ...]:
+                   cancel: CancelToken | None = None, side_by_side: bool = True
+                   ) -> tuple[np.ndarray, ...]:
     """The model's answers on the photo: on it and on its mirror image when the settings ask
-    for test-time augmentation, else just on it (their union is the pipeline's mask)."""
+    for test-time augmentation, else just on it (their union is the pipeline's mask).
+    ``side_by_side``: let a model that can run both at once do so (the photo on screen);
+    False runs them one after the other (photos prepared in the background)."""
     model = get_model(settings.model_path, settings.preset)
     if settings.mask_tta:
-        return model_views(model, image.rgb, cancel)
+        return model_views(model if side_by_side else _OneRunAtATime(model), image.rgb, cancel)
     return (model.predict_small(image.rgb),)
 
 
@@ -128,8 +144,9 @@ def describe(size: tuple[int, int], settings: PipelineSettings, views: tuple[np.
 def prepare(image: LoadedImage, settings: PipelineSettings, cancel: CancelToken | None = None
             ) -> Prepared:
     """Run the model and make a display-size first cut-out with its quality estimate
-    (:func:`~.triage.triage`): about the cost of the model runs."""
-    views = model_views_of(image, settings, cancel)
+    (:func:`~.triage.triage`): about the cost of the model runs, made one after the other
+    (the photo on screen needs the memory more than this one needs the time)."""
+    views = model_views_of(image, settings, cancel, side_by_side=False)
     if cancel is not None:
         cancel.check()
     size = _fit(image.rgb.shape[:2], PREPARED_SIDE)
@@ -252,14 +269,18 @@ class Shoot:
     def next_to_prepare(self, ahead: int = PREPARE_AHEAD) -> int | None:
         """The photo to prepare next in the background: the ``ahead`` photos after the one on
         screen first, then the one before it, then the rest in shoot order; None when every
-        photo that can be prepared is."""
+        photo that can be prepared is. A photo near the one on screen whose display pixels
+        were let go (:meth:`slim_far`) is prepared again, so that it shows its cut-out at once
+        when the user gets to it."""
         n, cur = len(self.photos), max(self.current, 0)
-        order = [cur + k for k in range(1, ahead + 1)] + [cur - 1] + list(range(n))
-        for i in order:
+        near = [cur + k for k in range(1, ahead + 1)] + [cur - 1]
+        for i in near + list(range(n)):
             if not 0 <= i < n or i == self.current:
                 continue
             p = self.photos[i]
-            if p.prepared is None and p.state != "failed" and p.doc is None and not p.missing:
+            if p.state == "failed" or p.doc is not None or p.missing:
+                continue  # a photo opened before keeps its edits' record, not an automatic one
+            if p.prepared is None or (p.prepared.rgb is None and i in near):
                 return i
         return None
 

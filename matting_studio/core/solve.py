@@ -45,6 +45,7 @@ class SolveResult:
     trimap: np.ndarray
     alpha: np.ndarray
     foreground: np.ndarray | None
+    """float32 (h, w, 3) 0..1, or uint8 when the request gave ``photo8``; None if not asked."""
     revision: int
     preview: bool = False
     """A quick approximation (a local re-solve, a reduced-size solve) a full solve replaces."""
@@ -76,6 +77,10 @@ class SolveRequest:
     quick_preview: bool = True
     """Let :func:`solve` hand over a quick preview first (False: the full solve only, e.g.
     right after a first matte was shown for the photo)."""
+    photo8: np.ndarray | None = None
+    """The photo in 8 bits (uint8 (h, w, 3)) for a caller that shows the edge colours rather
+    than exports them: the result's foreground is then uint8, made from a copy of it,
+    instead of a float copy of the photo (:func:`~.foreground.estimate_foreground`)."""
 
     @classmethod
     def of(cls, image: LoadedImage, trimap: np.ndarray, settings: PipelineSettings,
@@ -121,7 +126,8 @@ def solve(request: SolveRequest, progress: ProgressFn = no_progress,
         if cancel is not None:
             cancel.check()
         progress(0.85, "estimating edge colours")
-        fg = estimate_foreground(request.image.rgb, alpha, cancel)
+        out8 = None if request.photo8 is None else request.photo8.copy()
+        fg = estimate_foreground(request.image.rgb, alpha, cancel, out8=out8)
     progress(1.0, "done")
     return SolveResult(trimap=request.trimap, alpha=alpha, foreground=fg,
                        revision=request.revision, raw_alpha=raw,

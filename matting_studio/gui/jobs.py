@@ -108,8 +108,12 @@ def matte_job(request: SolveRequest, photo_rgb8: np.ndarray, solver, ctx: JobCon
     make its display images; previews go out through ``ctx.preview`` as they come.
 
     The result kept for the document carries no full-size edge colours (export estimates them
-    again): the views need only their 8-bit copy.
+    again): the views need only their 8-bit copy, which the solve makes directly
+    (``photo8``).
     """
+    if request.with_foreground and request.photo8 is None and photo_rgb8 is not None and \
+            photo_rgb8.shape[:2] == request.trimap.shape:
+        request = replace(request, photo8=photo_rgb8)
 
     def on_preview(result: SolveResult) -> None:
         if result.region is not None:
@@ -135,7 +139,9 @@ def refinish_job(result: SolveResult, image: LoadedImage, settings: PipelineSett
                     foreground=None)
     ctx.preview(matte_images(quick, photo_rgb8))
     ctx.progress(0.3, "estimating edge colours")
-    colours = estimate_foreground(image.rgb, alpha, ctx.cancel)
+    out8 = photo_rgb8.copy() if photo_rgb8 is not None and \
+        photo_rgb8.shape[:2] == alpha.shape else None  # 8-bit colours, no float copy
+    colours = estimate_foreground(image.rgb, alpha, ctx.cancel, out8=out8)
     ctx.cancel.check()
     return matte_images(replace(quick, preview=False), colours)
 

@@ -50,6 +50,29 @@ def test_trimap_is_auto_trimap_plus_strokes_replayed(doc):
     assert not doc.trimap().flags.writeable
 
 
+def test_the_trimap_shares_pixels_only_while_nothing_is_painted(doc):
+    # no strokes: the automatic trimap itself, not a copy of the photo's size
+    auto = doc.auto_trimap()
+    assert doc.trimap() is auto
+    s = Stroke("background", 3, ((32, 32),))
+    doc.add_stroke(s)
+    painted = doc.trimap()
+    assert painted is not auto and not painted.flags.writeable
+    assert np.array_equal(painted, apply_strokes(auto, [s]))
+    assert np.array_equal(doc.auto_trimap(), auto_trimap(doc.image, doc.mask, doc.settings))
+    doc.remove_stroke()
+    assert doc.trimap() is auto
+    # a provisional trimap is shared when read-only, copied when the caller may still write it
+    ro = np.full(doc.shape, 128, np.uint8)
+    ro.flags.writeable = False
+    doc.set_provisional_trimap(ro)
+    assert doc.trimap() is ro
+    rw = np.full(doc.shape, 255, np.uint8)
+    doc.set_provisional_trimap(rw)
+    rw[:] = 0
+    assert (doc.trimap() == 255).all() and not doc.trimap().flags.writeable
+
+
 def test_auto_trimap_cached_per_params_and_revision_counts_changes(doc):
     a = doc.auto_trimap()
     assert doc.auto_trimap() is a

@@ -79,3 +79,21 @@ def test_every_alpha_is_capped_by_the_files_own_transparency(make_disc):
     edited = apply_strokes(trimap, [Stroke("foreground", 4.0, ((20.0, 32.0),))])
     quick = preview(SolveRequest.of(img, edited, PipelineSettings(), previous=first))
     assert quick.alpha.max() <= 0.5
+
+
+def test_edge_colours_in_8_bits_are_the_float_ones_rounded(make_disc):
+    # the editor asks for 8-bit colours (photo8): no float copy of the photo, same pixels
+    from matting_studio.core.foreground import to_u8
+
+    image, _gt, trimap = _big_disc(make_disc)
+    img = _image(image)
+    settings = PipelineSettings()
+    floats = solve(SolveRequest.of(img, trimap, settings))
+    photo8 = to_u8(img.rgb)
+    photo8.flags.writeable = False
+    bytes8 = solve(SolveRequest.of(img, trimap, settings, photo8=photo8))
+    assert floats.foreground.dtype == np.float32 and bytes8.foreground.dtype == np.uint8
+    np.testing.assert_array_equal(bytes8.foreground, to_u8(floats.foreground))
+    np.testing.assert_array_equal(bytes8.alpha, floats.alpha)
+    assert not np.array_equal(bytes8.foreground, photo8)  # the edge was re-estimated
+    np.testing.assert_array_equal(photo8, to_u8(img.rgb))  # the caller's pixels untouched
