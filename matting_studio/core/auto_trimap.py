@@ -59,32 +59,118 @@ class AdaptiveTrimapParams:
             raise ValueError("ramp_scale must be > 0 and edge_relief in 0..1")
 
 
-def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None) -> np.ndarray:
+ZOOM_MARGIN = 0.2
+"""Margin added on every side of the zoomed-out views (:func:`model_answers`), as a fraction of
+the photo's longer side."""
+ZOOM_CONFIDENCE = 0.8
+"""Level from which the zoomed-out views' answer adds to the subject (ramping up to
+``ZOOM_WEIGHT`` at 1)."""
+ZOOM_WEIGHT = 0.9
+"""Most that the zoomed-out views can say: a part only they see is subject, but never as sure
+as what the model finds in the photo itself (:mod:`.refine` keeps the sure parts as they are
+and re-examines the rest)."""
+ZOOM_CANVAS = 1024
+"""Longer side of the zoomed-out canvas handed to the model (it shrinks it further): a 24 MP
+photo is reduced once, not padded at full size."""
+
+
+def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None,
+                  zoom_margin: float = ZOOM_MARGIN) -> np.ndarray:
     """The model's answers on ``rgb`` and its mirror image, combined by ``combine``: "max"
     (union, default) or "mean"; float32 at the model's resolution (see :func:`upsample_mask`).
 
-    The slow part of :func:`predict_mask_tta` (two model runs); masks at any size, e.g. a
-    preview's and the photo's, come from one call. A model with ``parallel_runs`` (see
-    :class:`~.segmentation.SegmentationModel`) runs both at once; otherwise ``cancel`` (a
-    CancelToken) is checked between them.
+    With ``zoom_margin`` > 0 the model also sees the photo zoomed out (a margin of the photo's
+    mean colour around it, :func:`_zoomed_out`) and its mirror image. Salient-object models
+    trained on centred subjects often miss a part that runs into the frame's edge (a body cut
+    off by the bottom edge, a plant filling the frame); seen smaller, with room around it, the
+    whole subject is found. That view is coarser and sometimes takes in background, so it only
+    *adds* where both of its mirror views agree with confidence (their minimum, ramped from
+    ``ZOOM_CONFIDENCE`` to 1, and then to at most ``ZOOM_WEIGHT``).
+
+    The slow part of :func:`predict_mask_tta` (two or four model runs); masks at any size, e.g.
+    a preview's and the photo's, come from one call. A model with ``parallel_runs`` (see
+    :class:`~.segmentation.SegmentationModel`) runs two at once; otherwise ``cancel`` (a
+    CancelToken) is checked between runs.
     """
     if combine not in ("max", "mean"):
         raise ValueError(f"combine must be 'max' or 'mean', got {combine!r}")
-    if getattr(model, "parallel_runs", False):  # the mirror image in a second thread
-        mirrored = _views_pool().submit(lambda: model.predict_small(_mirror(rgb)))
-        try:
-            a = model.predict_small(rgb)
-        except BaseException:
-            wait([mirrored])  # leave no run behind
-            raise
-        b = mirrored.result()[:, ::-1]
-    else:
-        a = model.predict_small(rgb)
-        if cancel is not None:
-            cancel.check()
-        b = model.predict_small(_mirror(rgb))[:, ::-1]
+    views = [lambda: model.predict_small(rgb),
+             lambda: model.predict_small(_mirror(rgb))[:, ::-1]]
+    box = None
+    if zoom_margin > 0:
+        canvas, box = _zoomed_out(rgb, zoom_margin)
+        views += [lambda: model.predict_small(canvas),
+                  lambda: model.predict_small(_mirror(canvas))[:, ::-1]]
+    answers = _run_views(model, views, cancel)
+    a, b = answers[0], answers[1]
     small = np.maximum(a, b) if combine == "max" else 0.5 * (a + b)
+    if box is not None:
+        zoomed = np.minimum(*(_crop_answer(z, box, canvas.shape[:2], small.shape)
+                              for z in answers[2:]))
+        zoomed -= ZOOM_CONFIDENCE
+        zoomed *= ZOOM_WEIGHT / (1.0 - ZOOM_CONFIDENCE)
+        small = np.maximum(small, np.clip(zoomed, 0.0, ZOOM_WEIGHT))
     return np.ascontiguousarray(small, np.float32)
+
+
+def _run_views(model, views, cancel) -> list[np.ndarray]:
+    """Every view's answer, in order: two at a time (the second half on a pool thread) when
+    the model runs side by side, else one after the other with ``cancel`` checked between."""
+    if not getattr(model, "parallel_runs", False):
+        out = []
+        for i, view in enumerate(views):
+            if i and cancel is not None:
+                cancel.check()
+            out.append(view())
+        return out
+    half = (len(views) + 1) // 2
+    pool = _views_pool()
+
+    def second_half():
+        return [view() for view in views[half:]]
+
+    others = pool.submit(second_half)
+    try:
+        first = [view() for view in views[:half]]
+    except BaseException:
+        wait([others])  # leave no run behind
+        raise
+    return first + others.result()
+
+
+def _zoomed_out(rgb: np.ndarray, margin: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The photo reduced to fit ``ZOOM_CANVAS`` with ``margin`` × its longer side of mean colour
+    on every side, and the box (y0, y1, x0, x1) the photo occupies on that canvas."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, ZOOM_CANVAS / ((1.0 + 2.0 * margin) * max(h, w)))
+    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+    img = np.asarray(rgb, np.float32)
+    small = img if (sw, sh) == (w, h) else cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA)
+    pad = max(1, round(margin * max(sw, sh)))
+    fill = [float(c) for c in small.reshape(-1, small.shape[-1]).mean(axis=0)]
+    canvas = cv2.copyMakeBorder(np.ascontiguousarray(small), pad, pad, pad, pad,
+                                cv2.BORDER_CONSTANT, value=fill)
+    return canvas, (pad, pad + sh, pad, pad + sw)
+
+
+def _crop_answer(answer: np.ndarray, box: tuple[int, int, int, int], canvas: tuple[int, int],
+                 shape: tuple[int, int]) -> np.ndarray:
+    """The part of a zoomed-out ``answer`` (covering the whole ``canvas`` (h, w)) that shows the
+    photo's ``box``, resampled onto a grid of ``shape`` covering the photo (pixel centres
+    aligned, bilinear)."""
+    y0, y1, x0, x1 = box
+    ah, aw = answer.shape
+    rows, cols = shape
+    # output pixel i covers photo fraction (i + ½)/rows; on the canvas answer's grid that is
+    # ((y0 + (i + ½)·(y1 − y0)/rows) / canvas_h)·ah − ½
+    sy = (y1 - y0) / rows * ah / canvas[0]
+    sx = (x1 - x0) / cols * aw / canvas[1]
+    oy = (y0 + 0.5 * (y1 - y0) / rows) * ah / canvas[0] - 0.5
+    ox = (x0 + 0.5 * (x1 - x0) / cols) * aw / canvas[1] - 0.5
+    m = np.array([[sx, 0.0, ox], [0.0, sy, oy]], np.float64)
+    return cv2.warpAffine(np.ascontiguousarray(answer, np.float32), m, (cols, rows),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 _pool: ThreadPoolExecutor | None = None
