@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .refine import refine_mask
 from .trimap import FOREGROUND, UNKNOWN
 
 
@@ -49,6 +50,9 @@ class AdaptiveTrimapParams:
     """Half-width = ``ramp_scale`` × the mask's local 0→1 ramp width (pixels)."""
     edge_relief: float = 0.5
     """How much a strong image edge on the boundary narrows the band (0: not at all, 1: to ``min_band``)."""
+    refine: bool = True
+    """Re-decide the subject from the photo's colours first (:func:`automatic_trimap`,
+    :mod:`.refine`)."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold < 1.0:
@@ -317,4 +321,28 @@ def adaptive_trimap(mask: np.ndarray, rgb: np.ndarray | None = None,
     by_label[labels[ys - y0, xs - x0]] = r
     crop = trimap[y0:y1, x0:x1]
     crop[dist <= by_label[labels]] = UNKNOWN
+    return trimap
+
+
+def automatic_trimap(mask: np.ndarray, rgb: np.ndarray | None = None,
+                     params: AdaptiveTrimapParams = AdaptiveTrimapParams()) -> np.ndarray:
+    """The automatic trimap (uint8 0/128/255) of a soft model ``mask`` (float 0..1 or uint8).
+
+    With ``rgb`` (float (h, w, 3) 0..1) and ``params.refine`` the mask is first refined on
+    the photo (:func:`~.refine.refine_mask`: gaps the model filled, e.g. background between
+    leaves, are found by their colour); the band of :func:`adaptive_trimap` follows the refined
+    outline, and wherever the refinement and the model disagree the trimap says unknown, so
+    that matting decides there rather than either of them.
+    """
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
+    m = np.asarray(mask, np.float32)
+    if mask.dtype == np.uint8:
+        m = m / 255.0
+    unsure = None
+    if rgb is not None and params.refine:
+        m, unsure = refine_mask(m, rgb, params.threshold)
+    trimap = adaptive_trimap(m, rgb, params)
+    if unsure is not None:
+        trimap[unsure] = UNKNOWN
     return trimap

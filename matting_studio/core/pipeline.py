@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .auto_trimap import AdaptiveTrimapParams, adaptive_trimap, model_answers, upsample_mask
+from .auto_trimap import AdaptiveTrimapParams, automatic_trimap, model_answers, upsample_mask
 from .export import save_alpha, save_cutout, save_trimap
 from .foreground import estimate_foreground
 from .image_io import LoadedImage
@@ -79,7 +79,7 @@ def auto_trimap(image: LoadedImage, mask: np.ndarray, settings: PipelineSettings
     if settings.trimap_preset == "classic":
         trimap = make_trimap(mask, settings.trimap)
     elif settings.trimap_preset == "adaptive":
-        trimap = adaptive_trimap(mask, image.rgb, settings.adaptive)
+        trimap = automatic_trimap(mask, image.rgb, settings.adaptive)
     else:
         raise ValueError(f"unknown trimap preset {settings.trimap_preset!r}")
     if image.source_alpha is not None:
