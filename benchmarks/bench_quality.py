@@ -135,19 +135,19 @@ def rembg_style(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.asarray(estimate_alpha_cf(image, tri / 255.0), np.float64)
 
 
-def auto_alpha(method: str, path: Path, cache: dict) -> np.ndarray:
-    from matting_studio.core.image_io import load_image
+def auto_alpha(method: str, path: Path, cache: dict, model: str | None = None) -> np.ndarray:
+    from matting_studio.core.io import load_image
+    from matting_studio.core.matting import solve_alpha
     from matting_studio.core.pipeline import PipelineSettings, run_cutout
     from matting_studio.core.segmentation import get_model
-    from matting_studio.core.matting import solve_alpha
     from matting_studio.core.trimap import make_trimap
 
     img = load_image(path)
     if method == "default":
-        return run_cutout(img, PipelineSettings()).alpha
+        return run_cutout(img, PipelineSettings(model_path=model)).alpha
     if "mask" not in cache:  # one model run per image; its time is added to every row using it
         t0 = time.perf_counter()
-        cache["mask"] = get_model().predict(img.rgb)
+        cache["mask"] = get_model(model).predict(img.rgb)
         cache["mask_time"] = time.perf_counter() - t0
     mask = cache["mask"]
     if method == "mask":
@@ -262,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trimaps", default="trimap1,trimap2", help="trimap folders to use")
     p.add_argument("--auto-methods", default=",".join(AUTO_METHODS),
                    help=f"automatic-pipeline rows (default: {','.join(AUTO_METHODS)})")
+    p.add_argument("--model", metavar="NAME|PATH", help="segmentation model of the automatic "
+                   "pipeline: a catalogue name or an ONNX file (default: the embedded u2netp)")
     p.add_argument("--skip-trimap", action="store_true", help="only the automatic pipeline")
     p.add_argument("--skip-auto", action="store_true", help="only trimap matting")
     p.add_argument("--csv", type=Path, default=Path("bench_quality.csv"), help="per-image CSV")
@@ -284,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     trimaps = [t for t in args.trimaps.split(",") if t and (data / t).is_dir()]
     methods = [m for m in args.auto_methods.split(",") if m]
     published = read_published(data)
-    print(f"data {data}, {len(images)} images, default backend {DEFAULT_BACKEND}", flush=True)
+    print(f"data {data}, {len(images)} images, default backend {DEFAULT_BACKEND}, "
+          f"model {args.model or 'u2netp (embedded)'}", flush=True)
 
     results: dict[tuple[str, str, str], dict[str, float]] = {}
     with open(args.csv, "w", newline="") as fcsv:
@@ -319,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
                 for m in methods:
                     t0 = time.perf_counter()
                     had_mask = "mask" in cache
-                    alpha = auto_alpha(m, data / "input" / f"{im}.png", cache)
+                    alpha = auto_alpha(m, data / "input" / f"{im}.png", cache, args.model)
                     r = metrics(alpha, gt, None)
                     r["time"] = time.perf_counter() - t0
                     if had_mask and m != "default":

@@ -37,22 +37,6 @@ start=$(date +%s)
   --distpath dist --workpath build/pyinstaller packaging/matting-studio.spec
 
 APP=dist/matting-studio
-# Compile the numba kernels once, into the bundle (see packaging/pyi_rth_matting_studio.py):
-# the installed app copies them to the user's cache instead of spending minutes on JIT
-# compilation at its first cutout. One cutout per matting method compiles every kernel.
-echo "== compiling the numba kernels into the bundle (a few minutes)"
-pre=$(mktemp -d)
-trap 'rm -rf "$pre"' EXIT
-methods=$(env -i PATH=/usr/bin:/bin HOME="$pre" MATTING_STUDIO_NUMBA_PREBUILD=1 "$APP/matting-studio" cutout --help \
-  | tr -d '\n' | sed -n 's/.*--matting {\([a-z0-9_,-]*\)}.*/\1/p' | tr ',' ' ')
-for m in ${methods:-cf}; do
-  env -i PATH=/usr/bin:/bin HOME="$pre" MATTING_STUDIO_NUMBA_PREBUILD=1 \
-    "$APP/matting-studio" cutout -q --matting "$m" resources/sample_astronaut.jpg -o "$pre/$m.png"
-  echo "   $m: ok"
-done
-echo "   $(find "$APP/_internal" -name '*.nbi' | wc -l) cached kernels, \
-$(find "$APP/_internal" \( -name '*.nbc' -o -name '*.nbi' \) -print0 | du -ch --files0-from=- | tail -1 | cut -f1)"
-
 echo "== desktop integration files"
 mkdir -p "$APP/share/applications" "$APP/share/metainfo" "$APP/share/icons"
 cp "packaging/$APP_ID.desktop" "$APP/share/applications/"

@@ -70,13 +70,13 @@ run() {  # run the app in a clean environment, from an unrelated working folder
 fail() { echo "FAIL: $*" >&2; exit 1; }
 sample=$APP/_internal/matting_studio/resources/sample_astronaut.jpg
 [ -f "$sample" ] || fail "the sample photo is not in the bundle"
-[ -f "$APP/_internal/models/u2netp.onnx" ] || fail "the model is not in the bundle"
+[ -f "$APP/_internal/matting_studio/models/u2netp.onnx" ] || fail "the model is not in the bundle"
 
 echo "== matting-studio --version"
 v=$(run "$APP/matting-studio" --version) || fail "--version exited $?"
 echo "   $v"
 
-echo "== matting-studio cutout (first run: pre-compiled kernels are copied to the user cache)"
+echo "== matting-studio cutout"
 t0=$(date +%s.%N)
 run "$APP/matting-studio" cutout "$sample" -o "$WORK/out/cutout.png" --alpha-out "$WORK/out/alpha.png" \
   || fail "cutout exited $?"
@@ -85,15 +85,7 @@ info=$(file -b "$WORK/out/cutout.png")
 echo "   cutout.png: $info  ($(awk "BEGIN{printf \"%.1f\", $t1-$t0}") s)"
 case $info in *"512 x 512"*RGBA*) ;; *) fail "cutout.png is not a 512x512 RGBA PNG" ;; esac
 echo "   alpha.png:  $(file -b "$WORK/out/alpha.png")"
-cache=$WORK/home/.cache/matting-studio/numba
-[ -d "$cache" ] || fail "no numba cache folder at $cache (runtime hook not run?)"
-bundled=$(find "$APP/_internal" -name '*.nbc' | wc -l)
-used=$(find "$cache" -name '*.nbc' | wc -l)
-echo "   numba cache: $cache: $used compiled kernels ($bundled pre-compiled in the bundle)"
-[ "$used" -gt "$bundled" ] && echo "   note: $((used - bundled)) kernel(s) were compiled at run time (slow first run)"
-[ -e "$WORK/home/.cache/numba" ] && echo "   note: numba also wrote to ~/.cache/numba (NUMBA_CACHE_DIR not honoured)"
-
-echo "== matting-studio cutout again (cached kernels)"
+echo "== matting-studio cutout again"
 t0=$(date +%s.%N)
 run "$APP/matting-studio" cutout -q "$sample" -o "$WORK/out/cutout2.png" || fail "second cutout exited $?"
 t1=$(date +%s.%N)

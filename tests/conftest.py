@@ -54,3 +54,13 @@ def disc():
 def make_disc():
     """Factory fixture: ``make_disc(size=..., radius=..., soft=...)`` → synthetic_disc(...)."""
     return synthetic_disc
+
+
+@pytest.fixture
+def set_budget():
+    """``set_budget(n)`` sets the core's thread budget for one test; restored afterwards."""
+    from matting_studio.core import executor
+
+    before = executor._budget
+    yield executor.set_thread_budget
+    executor.set_thread_budget(before)

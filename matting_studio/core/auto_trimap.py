@@ -25,13 +25,13 @@ driver treat it like any other.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from . import limits
+from .executor import spawn, wait_quietly
 from .refine import refine_mask
 from .trimap import FOREGROUND, UNKNOWN
 
@@ -55,12 +55,15 @@ class AdaptiveTrimapParams:
     :mod:`.refine`)."""
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.threshold < 1.0:
-            raise ValueError("threshold must be between 0 and 1")
-        if not 0.0 < self.min_band <= self.max_band:
-            raise ValueError("need 0 < min_band ≤ max_band")
-        if self.ramp_scale <= 0 or not 0.0 <= self.edge_relief <= 1.0:
-            raise ValueError("ramp_scale must be > 0 and edge_relief in 0..1")
+        checks = (("threshold", limits.MASK_THRESHOLD), ("min_band", limits.BAND_FRACTION),
+                  ("max_band", limits.BAND_FRACTION), ("ramp_scale", limits.RAMP_SCALE),
+                  ("edge_relief", limits.UNIT_INTERVAL))
+        for name, limit in checks:
+            object.__setattr__(self, name, limit.check(getattr(self, name), name))
+        if self.min_band > self.max_band:
+            raise ValueError("min_band must not be larger than max_band")
+        if not isinstance(self.refine, bool):
+            raise ValueError("refine must be true or false")
 
 
 ZOOM_MARGIN = 0.2
@@ -91,55 +94,50 @@ def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None,
     *adds* where both of its mirror views agree with confidence (their minimum, ramped from
     ``ZOOM_CONFIDENCE`` to 1, and then to at most ``ZOOM_WEIGHT``).
 
-    The slow part of :func:`predict_mask_tta` (two or four model runs); masks at any size, e.g.
-    a preview's and the photo's, come from one call. A model with ``parallel_runs`` (see
-    :class:`~.segmentation.SegmentationModel`) runs two at once; otherwise ``cancel`` (a
-    CancelToken) is checked between runs.
+    The slow part of :func:`predict_mask_tta` (two or four model runs, two at a time, see
+    :func:`model_views`); masks at any size, e.g. a preview's and the photo's, come from one
+    call.
     """
     if combine not in ("max", "mean"):
         raise ValueError(f"combine must be 'max' or 'mean', got {combine!r}")
-    views = [lambda: model.predict_small(rgb),
-             lambda: model.predict_small(_mirror(rgb))[:, ::-1]]
-    box = None
-    if zoom_margin > 0:
-        canvas, box = _zoomed_out(rgb, zoom_margin)
-        views += [lambda: model.predict_small(canvas),
-                  lambda: model.predict_small(_mirror(canvas))[:, ::-1]]
-    answers = _run_views(model, views, cancel)
-    a, b = answers[0], answers[1]
+    a, b = model_views(model, rgb, cancel)
     small = np.maximum(a, b) if combine == "max" else 0.5 * (a + b)
-    if box is not None:
-        zoomed = np.minimum(*(_crop_answer(z, box, canvas.shape[:2], small.shape)
-                              for z in answers[2:]))
+    if zoom_margin > 0:
+        if cancel is not None:
+            cancel.check()
+        canvas, box = _zoomed_out(rgb, zoom_margin)
+        za, zb = model_views(model, canvas, cancel)
+        zoomed = np.minimum(_crop_answer(za, box, canvas.shape[:2], small.shape),
+                            _crop_answer(zb, box, canvas.shape[:2], small.shape))
         zoomed -= ZOOM_CONFIDENCE
         zoomed *= ZOOM_WEIGHT / (1.0 - ZOOM_CONFIDENCE)
         small = np.maximum(small, np.clip(zoomed, 0.0, ZOOM_WEIGHT))
     return np.ascontiguousarray(small, np.float32)
 
 
-def _run_views(model, views, cancel) -> list[np.ndarray]:
-    """Every view's answer, in order: two at a time (the second half on a pool thread) when
-    the model runs side by side, else one after the other with ``cancel`` checked between."""
-    if not getattr(model, "parallel_runs", False):
-        out = []
-        for i, view in enumerate(views):
-            if i and cancel is not None:
-                cancel.check()
-            out.append(view())
-        return out
-    half = (len(views) + 1) // 2
-    pool = _views_pool()
+def model_views(model, rgb: np.ndarray, cancel=None) -> tuple[np.ndarray, np.ndarray]:
+    """The model's answers on ``rgb`` and on its mirror image (flipped back), uncombined:
+    two float32 arrays at the model's resolution. :func:`model_answers` combines them; their
+    disagreement is evidence for :mod:`.triage`.
 
-    def second_half():
-        return [view() for view in views[half:]]
-
-    others = pool.submit(second_half)
-    try:
-        first = [view() for view in views[:half]]
-    except BaseException:
-        wait([others])  # leave no run behind
-        raise
-    return first + others.result()
+    A model with ``parallel_runs`` (see :class:`~.segmentation.SegmentationModel`) runs both
+    at once; otherwise ``cancel`` (a CancelToken) is checked between them.
+    """
+    if getattr(model, "parallel_runs", False):  # the mirror image on another thread
+        mirrored = spawn(lambda: model.predict_small(_mirror(rgb)))
+        try:
+            a = model.predict_small(rgb)
+        except BaseException:
+            if not mirrored.cancel():  # leave no run behind
+                wait_quietly(mirrored)
+            raise
+        b = mirrored.result()[:, ::-1]
+    else:
+        a = model.predict_small(rgb)
+        if cancel is not None:
+            cancel.check()
+        b = model.predict_small(_mirror(rgb))[:, ::-1]
+    return a, b
 
 
 def _zoomed_out(rgb: np.ndarray, margin: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -175,18 +173,6 @@ def _crop_answer(answer: np.ndarray, box: tuple[int, int, int, int], canvas: tup
     return cv2.warpAffine(np.ascontiguousarray(answer, np.float32), m, (cols, rows),
                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REPLICATE)
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _views_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ms-mirror-view")
-        return _pool
 
 
 def _mirror(rgb: np.ndarray) -> np.ndarray:

@@ -1,7 +1,14 @@
-"""Encode cut-outs as PNG (straight alpha, 8 or 16 bit, ICC and EXIF kept) and write them atomically.
+"""Write cut-outs, mattes and trimaps: PNG, TIFF, WebP or JPEG, chosen by the file's extension.
 
-The PNG writer is our own (numpy Up filter + ISA-L deflate, or zlib without it, strips deflated in
-parallel threads): at 4 MP it writes a cut-out several times faster than ``cv2.imencode``.
+:class:`ExportOptions` (shared by the command line and the editor's export dialog) says what
+is made of the finished foreground colours and alpha: a transparent cut-out (PNG, TIFF, WebP),
+or one composited on a background colour (any format; JPEG has no alpha and defaults to
+white), optionally placed on a product canvas (:mod:`.canvas`). 16 bits per channel when the
+photo had them and the format has them (PNG, TIFF). Files are written atomically.
+
+The PNG writer is our own (numpy Up filter + ISA-L deflate, or zlib without it, strips deflated
+in parallel threads): at 4 MP it writes a cut-out several times faster than ``cv2.imencode``.
+The others are in :mod:`.encoders`.
 """
 
 from __future__ import annotations
@@ -10,13 +17,112 @@ import os
 import struct
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .cpu import usable_cores
+from . import limits
+from .canvas import CanvasSpec, place_on_canvas
+from .colours import RGB8, WHITE, parse_colour
 from .errors import ExportError
-from .image_io import write_atomic
+from .executor import parallel_map
+from .io import write_atomic
+
+if TYPE_CHECKING:
+    from .io import LoadedImage
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """A file format outputs can be written in."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    alpha: bool
+    """Has an alpha channel (else a cut-out is composited on a colour)."""
+    max_bits: int
+    lossless: bool
+
+
+OUTPUT_FORMATS: dict[str, OutputFormat] = {f.name: f for f in (
+    OutputFormat("PNG", (".png",), alpha=True, max_bits=16, lossless=True),
+    OutputFormat("TIFF", (".tif", ".tiff"), alpha=True, max_bits=16, lossless=True),
+    OutputFormat("WEBP", (".webp",), alpha=True, max_bits=8, lossless=True),
+    OutputFormat("JPEG", (".jpg", ".jpeg"), alpha=False, max_bits=8, lossless=False),
+)}
+
+OUTPUT_SUFFIXES = {s: f.name for f in OUTPUT_FORMATS.values() for s in f.suffixes}
+"""The file formats outputs can be written in, by file name extension."""
+
+
+def output_format(path: str | os.PathLike[str], what: str = "the output",
+                  lossless: bool = False) -> OutputFormat:
+    """The format of ``path`` by its extension; :class:`ExportError` naming ``what`` when
+    there is none we write (or it is lossy and ``lossless`` is asked for, e.g. a trimap)."""
+    suffix = Path(path).suffix.lower()
+    fmt = OUTPUT_FORMATS.get(OUTPUT_SUFFIXES.get(suffix, ""))
+    allowed = [s for f in OUTPUT_FORMATS.values() if f.lossless or not lossless
+               for s in f.suffixes]
+    if fmt is None or (lossless and not fmt.lossless):
+        got = f"a {suffix} file" if suffix else "a name without an extension"
+        raise ExportError(f"{Path(path).name}: {what} cannot be {got}; use "
+                          f"{', '.join(allowed[:-1])} or {allowed[-1]}")
+    return fmt
+
+
+def check_output_suffix(path: str | os.PathLike[str], what: str = "the output",
+                        lossless: bool = False) -> None:
+    """:class:`ExportError` unless ``path`` names a format outputs can be written in."""
+    output_format(path, what, lossless)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What a cut-out file is made of; one path for the command line and the editor.
+
+    ``format``: "PNG", "TIFF", "WEBP" or "JPEG"; None: from the file name's extension.
+    ``background``: composite on this colour (an (r, g, b) of 0–255, or text such as
+    ``"#ffffff"`` / ``"white"``); None: keep transparency (JPEG: white). ``bits``: 8 or 16;
+    None: the photo's own depth where the format has it. ``quality``: JPEG quality.
+    ``canvas``: place the subject on a product canvas. ``keep_metadata``: copy the photo's
+    ICC profile and EXIF.
+    """
+
+    format: str | None = None
+    background: RGB8 | None = None
+    bits: int | None = None
+    quality: int = 95
+    canvas: CanvasSpec | None = None
+    keep_metadata: bool = True
+
+    def __post_init__(self) -> None:
+        if self.format is not None:
+            name = str(self.format).upper().lstrip(".")
+            name = OUTPUT_SUFFIXES.get("." + name.lower(), name)
+            if name not in OUTPUT_FORMATS:
+                raise limits.LimitError(f"format must be one of {', '.join(OUTPUT_FORMATS)}")
+            object.__setattr__(self, "format", name)
+        if self.background is not None:
+            object.__setattr__(self, "background", parse_colour(self.background, "background"))
+        if self.bits not in (None, 8, 16):
+            raise limits.LimitError("bits must be 8 or 16")
+        object.__setattr__(self, "quality", limits.JPEG_QUALITY.check(self.quality, "quality"))
+        if self.canvas is not None and not isinstance(self.canvas, CanvasSpec):
+            raise limits.LimitError("canvas must be a CanvasSpec")
+
+    def format_of(self, path: str | os.PathLike[str] | None) -> OutputFormat:
+        """The explicit ``format``, else the one of ``path``'s extension."""
+        if self.format is not None:
+            return OUTPUT_FORMATS[self.format]
+        return output_format(path if path is not None else "", "the cut-out")
+
+    def background_for(self, fmt: OutputFormat) -> RGB8 | None:
+        """The colour the cut-out is composited on in ``fmt`` (None: transparent)."""
+        if self.background is not None:
+            return self.background
+        return None if fmt.alpha else WHITE
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -41,14 +147,13 @@ except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fall
     _deflate = None
 
 PNG_COMPRESSION = 1
-"""zlib level (the fallback): 1 writes a 24 MP cut-out about twice as fast as 3, for files a
-few % larger."""
+"""zlib level (the fallback): the fastest, for files a few % larger than level 3."""
 PNG_STRATEGY = zlib.Z_RLE
-"""With the Up filter, run-length matches alone give files ~7 % smaller than libpng's adaptive
-filters at zlib level 1 (4.15 vs 4.44 MB for a 4 MP photo cut-out), and deflate them faster."""
+"""With the Up filter, run-length matches alone give smaller files than libpng's adaptive
+filters at zlib level 1, and deflate them faster."""
 ISAL_LEVEL = 2
-"""ISA-L level (0–3). A 4 MP cut-out (GT01): zlib 1 + RLE 150 ms, 290 CPU-ms, 4.71 MB; ISA-L 2
-49 ms, 86 CPU-ms, 4.84 MB (level 1 is no faster and larger, 3 twice as slow)."""
+"""ISA-L level (0–3): about three times faster than the zlib fallback for files a few % larger
+(level 1 is no faster, 3 twice as slow; ADR 0010)."""
 
 
 def _compressor():
@@ -62,7 +167,6 @@ def _compressor():
 STRIP = 256
 """Rows converted and deflated at a time: no full-size float temporary is made, and strips are
 compressed in parallel threads (ISA-L, zlib and numpy release the GIL)."""
-MAX_THREADS = 8
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}
@@ -96,10 +200,6 @@ def adler32_combine(adler1: int, adler2: int, len2: int) -> int:
     sum1 %= _ADLER_BASE
     sum2 %= _ADLER_BASE
     return sum1 | (sum2 << 16)
-
-
-def _threads(strips: int) -> int:
-    return max(1, min(usable_cores(), MAX_THREADS, strips))
 
 
 def encode_png_rows(rows_of: Callable[[int, int], np.ndarray], height: int, width: int,
@@ -144,14 +244,7 @@ def encode_png_rows(rows_of: Callable[[int, int], np.ndarray], height: int, widt
             data = _ZLIB_HEADER + data
         return data, lib.adler32(raw), raw.size, zlib.crc32(data, _IDAT_CRC)
 
-    threads = _threads(len(starts))
-    if threads == 1:
-        pieces = [piece(y0) for y0 in starts]
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(threads, thread_name_prefix="png") as pool:
-            pieces = list(pool.map(piece, starts))
+    pieces = parallel_map(piece, starts)
     adler = 1
     for _, a, n, _ in pieces:
         adler = adler32_combine(adler, a, n)
@@ -185,6 +278,7 @@ def encode_png(pixels: np.ndarray, bits: int = 8, icc: bytes | None = None,
     return _encode_planes([pixels[:, :, c] for c in range(pixels.shape[2])], bits, icc, exif)
 
 
+
 def cutout_rgba(foreground: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Straight-alpha RGBA float array from foreground colours and alpha."""
     return np.concatenate([np.clip(foreground, 0, 1), np.clip(alpha, 0, 1)[:, :, None]], axis=2)
@@ -199,22 +293,165 @@ def encode_cutout(foreground: np.ndarray, alpha: np.ndarray, bits: int = 8,
                           bits, icc, exif)
 
 
+# --------------------------------------------------------------------------------------------
+# Cut-outs in any output format
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A cut-out ready to encode: ``rows_of(y0, y1)`` gives rows of uint8 / uint16 pixels,
+    (n, width, channels), RGB or RGBA (straight alpha)."""
+
+    rows_of: Callable[[int, int], np.ndarray]
+    height: int
+    width: int
+    channels: int
+    bits: int
+
+    def pixels(self) -> np.ndarray:
+        """The whole image as one array (built strip by strip on the thread budget)."""
+        out = np.empty((self.height, self.width, self.channels),
+                       np.uint16 if self.bits == 16 else np.uint8)
+
+        def fill(y0: int) -> None:
+            y1 = min(y0 + STRIP, self.height)
+            out[y0:y1] = self.rows_of(y0, y1)
+
+        parallel_map(fill, range(0, self.height, STRIP))
+        return out
+
+
+def render_cutout(foreground: np.ndarray, alpha: np.ndarray, fmt: OutputFormat,
+                  options: ExportOptions = ExportOptions(), source_bits: int = 8) -> Rendered:
+    """The cut-out as ``fmt`` will hold it: on the canvas if asked, composited on the
+    background colour if there is one (``fg·α + bg·(1 − α)`` of the decontaminated colours,
+    in the photo's own encoded values, as an editor shows a layer over a colour), else RGBA."""
+    if options.canvas is not None:
+        foreground, alpha = place_on_canvas(foreground, alpha, options.canvas)
+    bits = min(options.bits or source_bits, fmt.max_bits)
+    bits = 16 if bits == 16 else 8
+    bg = options.background_for(fmt)
+    h, w = alpha.shape
+    hi = np.float32(65535.0 if bits == 16 else 255.0)
+    dtype = np.uint16 if bits == 16 else np.uint8
+    if bg is None:
+        planes = [foreground[:, :, 0], foreground[:, :, 1], foreground[:, :, 2], alpha]
+        return Rendered(lambda y0, y1: _quantize_rows(planes, bits, y0, y1), h, w, 4, bits)
+    bg_unit = np.asarray(bg, np.float32) / np.float32(255.0)
+
+    def composite(y0: int, y1: int) -> np.ndarray:
+        a = np.clip(np.asarray(alpha[y0:y1], np.float32), 0.0, 1.0)[:, :, None]
+        f = np.clip(np.asarray(foreground[y0:y1], np.float32), 0.0, 1.0)
+        c = f * a
+        c += bg_unit * (np.float32(1.0) - a)
+        c *= hi
+        c += np.float32(0.5)
+        return c.astype(dtype)  # truncation after +0.5: round half up, as for PNG
+
+    return Rendered(composite, h, w, 3, bits)
+
+
+def encode_rendered(r: Rendered, fmt: OutputFormat, icc: bytes | None = None,
+                    exif: bytes | None = None, quality: int = 95) -> bytes:
+    """The file bytes of a rendered cut-out in ``fmt``."""
+    from . import encoders
+
+    if fmt.name == "PNG":
+        return encode_png_rows(r.rows_of, r.height, r.width, r.channels, r.bits, icc, exif)
+    pixels = r.pixels()
+    if fmt.name == "TIFF":
+        return encoders.encode_tiff(pixels, icc)
+    if fmt.name == "WEBP":
+        return encoders.encode_webp(pixels, icc, exif)
+    return encoders.encode_jpeg(pixels, quality, icc, exif)
+
+
+def encode_cutout_file(path: str | os.PathLike[str], foreground: np.ndarray,
+                       alpha: np.ndarray, *, bits: int = 8, icc: bytes | None = None,
+                       exif: bytes | None = None,
+                       options: ExportOptions = ExportOptions()) -> bytes:
+    """The bytes :func:`save_cutout` writes (the format of ``path`` or ``options.format``)."""
+    fmt = options.format_of(path)
+    if not options.keep_metadata:
+        icc = exif = None
+    rendered = render_cutout(foreground, alpha, fmt, options, bits)
+    return encode_rendered(rendered, fmt, icc, exif, options.quality)
+
+
 def save_cutout(path: str | os.PathLike[str], foreground: np.ndarray, alpha: np.ndarray, *,
                 bits: int = 8, icc: bytes | None = None, exif: bytes | None = None,
-                protect: tuple[str | os.PathLike[str], ...] = ()) -> Path:
-    """Write a straight-alpha RGBA PNG atomically; never over a file in ``protect``."""
-    return write_atomic(path, encode_cutout(foreground, alpha, bits, icc, exif), protect)
+                protect: tuple[str | os.PathLike[str], ...] = (),
+                options: ExportOptions = ExportOptions()) -> Path:
+    """Write the cut-out atomically in the format of ``path`` (or ``options.format``), never
+    over a file in ``protect``. ``bits`` is the photo's depth (used unless ``options.bits``)."""
+    data = encode_cutout_file(path, foreground, alpha, bits=bits, icc=icc, exif=exif,
+                              options=options)
+    return write_atomic(path, data, protect)
+
+
+def _grey_file(path: str | os.PathLike[str], grey: np.ndarray, bits: int, what: str,
+               lossless: bool) -> bytes:
+    """Bytes of a one-channel uint8 / uint16 image in the format of ``path``."""
+    from . import encoders
+
+    fmt = output_format(path, what, lossless)
+    if fmt.name == "PNG":
+        return encode_png_rows(lambda y0, y1: grey[y0:y1], grey.shape[0], grey.shape[1], 1,
+                               bits)
+    if fmt.name == "TIFF":
+        return encoders.encode_tiff(grey)
+    g8 = grey if bits == 8 else (grey >> 8).astype(np.uint8)
+    if fmt.name == "WEBP":
+        return encoders.encode_webp(g8)
+    return encoders.encode_jpeg(g8)
+
+
+def encode_alpha_file(path: str | os.PathLike[str], alpha: np.ndarray, *,
+                      bits: int = 8) -> bytes:
+    """The bytes :func:`save_alpha` writes."""
+    if bits not in (8, 16):
+        raise ValueError("bits must be 8 or 16")
+    if output_format(path, "the alpha matte").name == "PNG":
+        return encode_png(alpha, bits)
+    q = _quantize_rows([alpha], bits, 0, alpha.shape[0])[:, :, 0]
+    return _grey_file(path, q, bits, "the alpha matte", False)
 
 
 def save_alpha(path: str | os.PathLike[str], alpha: np.ndarray, *, bits: int = 8,
                protect: tuple[str | os.PathLike[str], ...] = ()) -> Path:
-    """Write the alpha matte as a grey PNG atomically."""
-    return write_atomic(path, encode_png(alpha, bits), protect)
+    """Write the alpha matte as a grey image atomically (PNG / TIFF: 8 or 16 bits)."""
+    return write_atomic(path, encode_alpha_file(path, alpha, bits=bits), protect)
+
+
+def encode_trimap_file(path: str | os.PathLike[str], trimap: np.ndarray) -> bytes:
+    """The bytes :func:`save_trimap` writes."""
+    t = np.ascontiguousarray(trimap, np.uint8)
+    return _grey_file(path, t, 8, "the trimap", True)
 
 
 def save_trimap(path: str | os.PathLike[str], trimap: np.ndarray, *,
                 protect: tuple[str | os.PathLike[str], ...] = ()) -> Path:
-    """Write a trimap (uint8 0/128/255) as an 8-bit grey PNG atomically."""
-    t = np.asarray(trimap, np.uint8)
-    png = encode_png_rows(lambda y0, y1: t[y0:y1], t.shape[0], t.shape[1], 1, 8)
-    return write_atomic(path, png, protect)
+    """Write a trimap (uint8 0/128/255) as an 8-bit grey image atomically (lossless only)."""
+    return write_atomic(path, encode_trimap_file(path, trimap), protect)
+
+
+def export_result(
+    image: LoadedImage, result, cutout_path: str | os.PathLike[str] | None,
+    alpha_path: str | os.PathLike[str] | None = None,
+    trimap_path: str | os.PathLike[str] | None = None,
+    options: ExportOptions = ExportOptions(),
+) -> list[Path]:
+    """Write the requested outputs of a cut-out ``result`` (foreground, alpha, trimap) of
+    ``image``; the source photo is never overwritten. The matte and trimap keep the photo's
+    size (no canvas, no background)."""
+    protect = (image.path,) if image.path is not None else ()
+    written = []
+    if cutout_path is not None:
+        written.append(save_cutout(cutout_path, result.foreground, result.alpha,
+                                   bits=image.bit_depth, icc=image.icc_profile, exif=image.exif,
+                                   protect=protect, options=options))
+    if alpha_path is not None:
+        written.append(save_alpha(alpha_path, result.alpha, bits=image.bit_depth, protect=protect))
+    if trimap_path is not None:
+        written.append(save_trimap(trimap_path, result.trimap, protect=protect))
+    return written

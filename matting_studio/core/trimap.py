@@ -6,7 +6,6 @@ A trimap is a uint8 (h, w) array: 255 sure foreground, 0 sure background, 128 un
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -14,6 +13,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from . import limits
 from .errors import TrimapError
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,11 @@ class TrimapParams:
     bg_level: int = 1
 
     def __post_init__(self) -> None:
-        if self.kernel_size < 1 or self.iterations < 0:
-            raise ValueError("kernel_size must be ≥ 1 and iterations ≥ 0")
-        if not 0.0 < self.threshold < 1.0:
-            raise ValueError("threshold must be between 0 and 1")
+        checks = (("kernel_size", limits.KERNEL_SIZE), ("iterations", limits.ITERATIONS),
+                  ("threshold", limits.MASK_THRESHOLD), ("fg_level", limits.LEVEL),
+                  ("bg_level", limits.LEVEL))
+        for name, limit in checks:
+            object.__setattr__(self, name, limit.check(getattr(self, name), name))
 
 
 def make_trimap(mask: np.ndarray, params: TrimapParams = TrimapParams()) -> np.ndarray:
@@ -114,14 +115,18 @@ class Stroke:
 
     def __post_init__(self) -> None:
         if self.mode not in STROKE_VALUES:
-            raise ValueError(f"stroke mode must be one of {sorted(STROKE_VALUES)}, got {self.mode!r}")
-        if not (self.radius > 0 and math.isfinite(self.radius)):
-            raise ValueError("stroke radius must be a finite number > 0")
-        pts = tuple((float(x), float(y)) for x, y in self.points)
-        if not all(math.isfinite(x) and math.isfinite(y) for x, y in pts):
-            raise ValueError("stroke points must be finite numbers")
-        object.__setattr__(self, "points", pts)
-        object.__setattr__(self, "radius", float(self.radius))
+            raise ValueError(f"stroke mode must be one of {sorted(STROKE_VALUES)}, "
+                             f"got {str(self.mode)[:40]!r}")
+        limits.POINTS_PER_STROKE.check(len(self.points), "the number of points of a stroke")
+        try:
+            xy = np.array(self.points, np.float64).reshape(-1, 2)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError("stroke points must be pairs of numbers") from None
+        bad = ~np.isfinite(xy) | (xy < limits.COORDINATE.lo) | (xy > limits.COORDINATE.hi)
+        if bad.any():  # names the first offending number and the range
+            limits.COORDINATE.check(float(xy[bad][0]), "a stroke point's coordinate")
+        object.__setattr__(self, "points", tuple(map(tuple, xy.tolist())))
+        object.__setattr__(self, "radius", limits.BRUSH_RADIUS.check(self.radius, "radius"))
 
     @property
     def value(self) -> int:

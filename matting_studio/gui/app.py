@@ -72,24 +72,28 @@ def create_app(argv: list[str] | None = None):
 
 
 def run_app(args) -> int:
-    """Entry point of ``matting-studio [IMAGE] [--sample] [--screenshot OUT.png]``."""
+    """Entry point of ``matting-studio [PHOTO...] [--sample] [--screenshot OUT.png]``."""
     from ..resources_path import SAMPLE_PHOTO, resource_path
 
-    image = getattr(args, "image", None)
-    if getattr(args, "sample", False) and not image:
+    images = list(getattr(args, "images", None) or [])
+    if getattr(args, "sample", False) and not images:
         try:
-            image = str(resource_path(SAMPLE_PHOTO))
+            images = [str(resource_path(SAMPLE_PHOTO))]
         except FileNotFoundError as e:
             print(f"matting-studio: {e}", file=sys.stderr)
             return 1
     screenshot = getattr(args, "screenshot", None)
-    if screenshot and not image:
-        print("matting-studio: --screenshot needs IMAGE or --sample", file=sys.stderr)
+    if screenshot and not images:
+        print("matting-studio: --screenshot needs a PHOTO or --sample", file=sys.stderr)
         return 2
-    if screenshot and not Path(image).is_file():
-        print(f"matting-studio: {image}: file not found", file=sys.stderr)
+    missing = [p for p in images if not Path(p).exists()] if screenshot else []
+    if missing:
+        print(f"matting-studio: {missing[0]}: file not found", file=sys.stderr)
         return 1
 
+    from ..core.executor import set_thread_budget
+
+    set_thread_budget(None)  # every usable core, shared by all of the editor's background work
     app = create_app()
     warm_model()
     from .main_window import MainWindow
@@ -101,24 +105,33 @@ def run_app(args) -> int:
 
         with tempfile.TemporaryDirectory(prefix="matting-studio-") as tmp:
             win = MainWindow(settings=AppSettings(Path(tmp) / "settings.ini"))
-            return _screenshot(app, win, image, screenshot)
+            return _screenshot(app, win, images, screenshot)
     from .recovery import install
 
     win = MainWindow()
-    win.recovery = install(win)  # autosave, "unsaved changes?" on close, crash recovery offer
+    install(win)  # the crash-recovery offer shortly after start-up
     win.show()
-    if image:
-        win.open_path(image)
+    if images:
+        win.open_path(*images)
     return app.exec()
 
 
-def _screenshot(app, win, image: str, out: str) -> int:
-    """Open ``image``, wait for the first alpha, save a grab of the window to ``out``, exit."""
+def _screenshot(app, win, images: list[str], out: str) -> int:
+    """Open ``images``, wait for the first alpha, save a grab of the window to ``out``, exit.
+    Never waits on a dialog: any problem prints one line and ends with status 1."""
     from PySide6.QtCore import QTimer
 
     state = {"rc": 1}
     win.resize(1440, 900)
     win.show()
+
+    def no_dialogs(title: str, text: str, info: str, choices) -> str:
+        print(f"matting-studio: {title}: {text}", file=sys.stderr)
+        app.exit(1)
+        return choices[-1]
+
+    win.recovery.ask = no_dialogs
+    win.recovery.confirm_close = lambda parent=None: True
 
     def grab() -> None:
         app.processEvents()
@@ -151,6 +164,6 @@ def _screenshot(app, win, image: str, out: str) -> int:
     win.alphaShown.connect(shown)
     win.controller.error.connect(failed)
     QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, timeout)
-    win.open_path(image)
+    win.open_path(*images)
     rc = app.exec()
     return rc if rc else state["rc"]

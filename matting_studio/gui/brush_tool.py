@@ -14,7 +14,8 @@ from .qimage import MODE_COLORS
 
 log = logging.getLogger(__name__)
 
-MIN_SIZE, MAX_SIZE = 1, 1000
+MIN_SIZE, MAX_SIZE = 2, 400
+"""Brush diameters in screen pixels."""
 MODES = tuple(STROKE_VALUES)  # foreground, background, unknown
 
 
@@ -24,9 +25,11 @@ def image_point(scene_pos: QPointF) -> tuple[float, float]:
 
 
 class BrushTool(QObject):
-    """Current brush (mode + size in image pixels) and the stroke being painted.
+    """Current brush (mode + size) and the stroke being painted.
 
-    ``size`` is the brush diameter in image pixels, so a stroke covers the same pixels at any zoom.
+    ``size`` is the brush diameter in *screen* pixels: the brush looks the same on every photo
+    and at every zoom, as the cursor shows it. A stroke is recorded in image pixels (its radius
+    is ``size / 2`` divided by the zoom when it starts), so it stays where it was painted.
     """
 
     modeChanged = Signal(str)
@@ -42,9 +45,11 @@ class BrushTool(QObject):
         self._points: list[tuple[float, float]] = []
         self._items: list[QGraphicsPathItem] = []
         self._cursor: QPointF | None = None
+        self._stroke_radius = 0.0
         for v in sync.views:
             v.tool = self
             v.cursorMoved.connect(self._cursor_moved)
+        sync.zoomChanged.connect(lambda _s: self.sync.show_cursor(self._cursor, self.radius))
 
     # ------------------------------------------------------------------ state
     @property
@@ -64,7 +69,8 @@ class BrushTool(QObject):
 
     @property
     def radius(self) -> float:
-        return self._size / 2.0
+        """The brush radius in image pixels at the current zoom."""
+        return self._size / 2.0 / max(self.sync.scale, 1e-6)
 
     def set_size(self, size: int) -> None:
         size = int(min(max(round(float(size)), MIN_SIZE), MAX_SIZE))
@@ -91,10 +97,11 @@ class BrushTool(QObject):
         if not self.enabled:
             return
         self._points = [image_point(pos)]
+        self._stroke_radius = self.radius
         color = QColor(MODE_COLORS[self._mode])
         color.setAlpha(170)
-        pen = QPen(color, float(self._size), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                   Qt.PenJoinStyle.RoundJoin)
+        pen = QPen(color, 2.0 * self._stroke_radius, Qt.PenStyle.SolidLine,
+                   Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
         self._items = []
         for v in self.sync.views:
             item = QGraphicsPathItem()
@@ -121,7 +128,7 @@ class BrushTool(QObject):
             self._points.append(p)
         points, self._points = tuple(self._points), []
         self.cancel()
-        stroke = Stroke(self._mode, self.radius, points)
+        stroke = Stroke(self._mode, self._stroke_radius, points)
         log.debug("stroke %s r=%.1f, %d points", stroke.mode, stroke.radius, len(points))
         self.strokeFinished.emit(stroke)
 

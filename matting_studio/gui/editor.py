@@ -1,11 +1,19 @@
-"""The editor's controller: one :class:`Document`, its undo stack and its background workers.
+"""The editor's controller: a shoot of photos, the one on screen, its undo history and the
+background work. No widgets here; the window calls the methods and listens to the signals.
 
-No widgets here. The window calls :meth:`open`, :meth:`add_stroke`, … and listens to the signals.
-Three latest-wins workers keep the GUI thread free: ``loader`` (decode + model; a large photo
-is handed over with a first matte solved at preview size while its full-resolution trimap is
-still being computed, see :func:`open_job`), ``matter`` (alpha re-solves; a new stroke
-supersedes the previous request and cancels a running solve) and ``exporter`` (PNG encode +
-write).
+A stroke's way from the mouse to the screen, in three files:
+
+1. :mod:`.brush_tool` turns a drag in a view into a core :class:`~..core.trimap.Stroke`;
+2. here, :meth:`EditorController.add_stroke` pushes it on the photo's undo stack (its
+   document's trimap changes) and :meth:`EditorController.request_matte` hands a
+   :class:`~..core.solve.SolveRequest` snapshot to the ``matter`` worker;
+3. :func:`..core.solve.solve` answers with a quick preview and then the full solve; the job
+   (:func:`.jobs.matte_job`) turns each into display arrays, and :meth:`_matte_preview` /
+   :meth:`_matte_done` put them on screen (signal ``alphaChanged``).
+
+Workers (latest wins, typed messages): ``loader`` opens the photo on screen at full
+resolution, ``matter`` solves it, ``exporter`` writes files, ``preparer`` prepares the other
+photos of the shoot when nothing else runs (the photo on screen always comes first).
 """
 
 from __future__ import annotations
@@ -13,47 +21,62 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import cv2
 import numpy as np
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QImage, QUndoStack
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoGroup, QUndoStack
 
-from ..core.document import (
-    Document,
-    MattingResult,
-    default_export_path,
-    export_cutout,
-    open_document_with_preview,
-)
-from ..core.pipeline import PipelineSettings
+from ..core.batch import collect_inputs
+from ..core.document import Document, cutout_of, default_export_path, export_cutout
+from ..core.edges import EdgeParams
+from ..core.export import ExportOptions
+from ..core.models import model_label
+from ..core.settings import PipelineSettings
+from ..core.shoot import Shoot, ShootPhoto, describe, union
+from ..core.solve import solve
 from ..core.trimap import Stroke, TrimapParams
-from .commands import AddStrokeCommand, ResetStrokesCommand, TrimapSettingsCommand
-from .qimage import OVERLAY_TABLE, cutout_rgba, float_to_u8, to_qimage
-from .worker import Worker
+from .commands import AddStrokeCommand, ResetStrokesCommand, SettingsCommand
+from .display import Display
+from .jobs import (
+    FirstMatte,
+    MatteImages,
+    MattePatch,
+    Opened,
+    PreparedPhoto,
+    matte_job,
+    model_job,
+    open_job,
+    prepare_job,
+    refinish_job,
+)
+from .qimage import GreySource, RgbSource, TintSource
+from .worker import Failed, Final, Preview, Worker
 
 log = logging.getLogger(__name__)
-
 
 class EditorController(QObject):
     """Signals
     -------
-    opening(path)              a photo started loading
-    documentOpened(doc)        a new document replaced the old one
-    trimapChanged()            the document's trimap changed (strokes, undo, parameters)
-    alphaChanged()             a new alpha (for the current or an older trimap) was accepted
+    shootChanged()             photos were added or the shoot was replaced
+    photoChanged(int)          a photo's state, thumbnail or quality changed
+    currentChanged(int)        another photo is on screen (its pixels may still be loading)
+    documentOpened(doc)        the photo on screen is loaded: editing is possible
+    displayChanged()           the photo view's pixels changed (a preview or the full photo)
+    trimapChanged()            the current document's trimap changed
+    alphaChanged()             a new alpha was put on screen (``region`` tells where)
     alphaStateChanged(bool)    True when the alpha shown matches the trimap
-    busyChanged(bool)          any background work running
+    busyChanged(bool)          any background work for the photo on screen
     progress(float, str)       fraction, message of the newest job
-    exported(path)             a file was written
+    exported(str)              a file was written
     error(title, message)      something failed; the app keeps running
     """
 
-    opening = Signal(str)
+    shootChanged = Signal()
+    photoChanged = Signal(int)
+    currentChanged = Signal(int)
     documentOpened = Signal(object)
+    displayChanged = Signal()
     trimapChanged = Signal()
     alphaChanged = Signal()
     alphaStateChanged = Signal(bool)
@@ -66,40 +89,69 @@ class EditorController(QObject):
                  parent: QObject | None = None):
         super().__init__(parent)
         self.settings = settings or PipelineSettings()
-        self.doc: Document | None = None
-        # display images made by the workers (QImage is safe off the GUI thread, QPixmap is not)
-        self.photo_image: QImage | None = None
-        self.alpha_image: QImage | None = None
-        self.cutout_image: QImage | None = None
-        self.patch: tuple[tuple[int, int, int, int], QImage, QImage] | None = None
-        """A preview that changed only a rectangle: (region, alpha patch, cutout patch)."""
-        self.trimap_images: tuple[np.ndarray, QImage, QImage] | None = None
-        """(trimap, grey image, overlay image) made by the loader for a first matte's trimap."""
-        self.undo_stack = QUndoStack(self)
+        """Settings for photos added from now on (the last ones chosen)."""
+        self.shoot = Shoot()
+        self.display = Display()
+        self.undo_group = QUndoGroup(self)
+        self._stacks: dict[int, QUndoStack] = {}
+        self.solver = solve
+        """The solve function matte jobs call (tests put a slower or gated one here)."""
+        self.region: tuple[int, int, int, int] | None = None
+        """Where the last ``alphaChanged`` changed the alpha (None: anywhere)."""
         self.loader = Worker("open", synchronous, self)
         self.matter = Worker("matting", synchronous, self)
         self.exporter = Worker("export", synchronous, self)
+        self.preparer = Worker("prepare", synchronous, self)
+        self.batcher = Worker("export-all", synchronous, self)
+        self.modeller = Worker("model", synchronous, self)
         self.matte_requests = 0
-        self._opening: str | None = None
-        self._pending_export: tuple[Path, str] | None = None
+        self._ready: ShootPhoto | None = None
+        self._came_from = -1
+        self._shut_down = False
+        self._views: tuple[np.ndarray, ...] | None = None
+        """The model's answers for the photo on screen, when its open ran the model."""
+        self._pending_export: tuple[Path, str, ExportOptions] | None = None
         self._busy = False
+        self.loader.previewed.connect(self._first_matte)
         self.loader.finished.connect(self._opened)
-        self.loader.partial.connect(self._first_matte)
         self.loader.failed.connect(self._open_failed)
+        self.matter.previewed.connect(self._matte_preview)
         self.matter.finished.connect(self._matte_done)
-        self.matter.partial.connect(self._matte_done)
         self.matter.failed.connect(self._matte_failed)
-        self.exporter.finished.connect(self._export_done)
-        self.exporter.failed.connect(lambda _r, _t, msg: self.error.emit("Export failed", msg))
+        self.exporter.finished.connect(lambda m: self._export_done(m.payload))
+        self.exporter.failed.connect(lambda m: self.error.emit("Export failed", m.message))
+        self.modeller.finished.connect(self._model_answered)
+        self.modeller.failed.connect(lambda m: self.error.emit("Cannot use the model",
+                                                               m.message))
+        self.preparer.finished.connect(self._prepared)
+        self.preparer.failed.connect(self._prepare_failed)
         for w, label in ((self.loader, "Opening"), (self.matter, "Matting"),
-                         (self.exporter, "Exporting")):
+                         (self.exporter, "Exporting"), (self.modeller, "Model")):
             w.progress.connect(functools.partial(self._progress, w, label))
             w.started.connect(self._update_busy)
             w.idle.connect(self._update_busy)
+        for w in (self.loader, self.matter, self.preparer):
+            w.idle.connect(self._schedule_prepare)
 
     # ------------------------------------------------------------------ state
+    @property
+    def photo(self) -> ShootPhoto | None:
+        """The photo on screen (loaded or not)."""
+        return self.shoot.photo
+
+    @property
+    def doc(self) -> Document | None:
+        """The document of the photo on screen, once it is loaded and can be edited."""
+        p = self.shoot.photo
+        return p.doc if p is not None and p is self._ready and p.doc is not None else None
+
+    @property
+    def undo_stack(self) -> QUndoStack | None:
+        return self.undo_group.activeStack()
+
     def is_busy(self) -> bool:
-        return self.loader.is_busy() or self.matter.is_busy() or self.exporter.is_busy()
+        return any(w.is_busy() for w in (self.loader, self.matter, self.exporter,
+                                         self.modeller))
 
     def alpha_is_current(self) -> bool:
         return self.doc is not None and self.doc.alpha_is_current()
@@ -113,316 +165,419 @@ class EditorController(QObject):
             self._busy = busy
             self.busyChanged.emit(busy)
 
-    def _progress(self, worker: Worker, label: str, rid: int, fraction: float, message: str) -> None:
+    def _progress(self, worker: Worker, label: str, rid: int, fraction: float,
+                  message: str) -> None:
         if worker.is_current(rid):
             self.progress.emit(fraction, f"{label}: {message}")
 
-    # ------------------------------------------------------------------ open
-    def open(self, path: str | Path) -> None:
-        path = str(path)
-        self._opening = path
-        self.opening.emit(path)
-        # The new photo gets both cores: a solve for the old one stops (resumed if the open fails).
+    def _stack(self, photo: ShootPhoto) -> QUndoStack:
+        stack = self._stacks.get(id(photo))
+        if stack is None:
+            stack = QUndoStack(self.undo_group)
+            self._stacks[id(photo)] = stack
+        return stack
+
+    # ------------------------------------------------------------------ the shoot
+    def open(self, *paths: str | Path) -> list[str]:
+        """Add photos (files, or folders of photos) to the shoot and show the first of them.
+        Nothing on screen is lost: the photos already there keep their edits. Returns notes
+        about files skipped in folders."""
+        found = collect_inputs(paths)
+        for problem in found.problems:
+            self.error.emit("Nothing to open", problem)
+        if not found.photos:
+            return found.notes
+        before = len(self.shoot)
+        indices = self.shoot.add(found.photos)
+        if len(self.shoot) != before:
+            self.shootChanged.emit()
+        self.go_to(indices[0])
+        return found.notes
+
+    def replace_shoot(self, shoot: Shoot) -> None:
+        """Show another shoot (a project, recovered work); the window has asked about unsaved
+        edits first."""
+        self._leave_current()
         self.matter.cancel()
-        self.loader.submit(functools.partial(open_job, path, self.settings), tag=path)
+        self.loader.cancel()
+        self.preparer.cancel()
+        self._stacks.clear()
+        for stack in list(self.undo_group.stacks()):
+            self.undo_group.removeStack(stack)
+            stack.deleteLater()
+        show = min(max(shoot.current, 0), len(shoot) - 1)
+        self.shoot = shoot
+        self.shoot.current = -1
+        self.display = Display()
+        self.shootChanged.emit()
+        if len(shoot):
+            self.go_to(show)
+
+    def go_to(self, index: int, reload: bool = False) -> None:
+        """Put photo ``index`` on screen: its prepared cut-out at once, full resolution after
+        (``reload``: even when it is on screen already, e.g. after it was located)."""
+        if not 0 <= index < len(self.shoot) or self._shut_down:
+            return
+        if not reload and index == self.shoot.current and self.photo is not None and \
+                (self.photo is self._ready or self.loader.is_busy()):
+            return
+        self._leave_current()
+        self._came_from = self.shoot.current
+        self.shoot.current = index
+        photo = self.shoot.photos[index]
+        self._ready = None
+        self._views = None
+        self.undo_group.setActiveStack(self._stack(photo) if photo.doc is not None else None)
+        self.display = Display.of_prepared(photo.prepared)
+        self.currentChanged.emit(index)
+        if photo.missing:  # nothing to load until the user locates it (the window says so)
+            return
+        self.preparer.cancel()  # the photo on screen has both cores
+        self.loader.submit(functools.partial(
+            open_job, photo.path, self.settings, photo.edit, photo.prepared, photo.doc),
+            tag=str(photo.path))
         self._update_busy()
 
-    def _show_document(self, doc: Document, photo: QImage) -> None:
-        self.photo_image = photo
-        self._opening = None
-        self.matter.cancel()
-        self.exporter.cancel()
+    def next_photo(self, step: int = 1, order: list[int] | None = None) -> None:
+        """The next (``step`` 1) or previous (-1) photo, in ``order`` (default: the shoot's)."""
+        if not len(self.shoot):
+            return
+        order = order or list(range(len(self.shoot)))
+        pos = order.index(self.shoot.current) if self.shoot.current in order else -1
+        self.go_to(order[min(max(pos + step, 0), len(order) - 1)])
+
+    def _leave_current(self) -> None:
+        """The photo on screen goes off screen: its full-resolution pixels are let go (its
+        filmstrip record was refreshed after its last full solve)."""
+        photo = self.photo
         self._pending_export = None
-        self.undo_stack.clear()
-        self.doc = doc
+        self.matter.cancel()
+        self.loader.cancel()
+        if photo is None or photo.doc is None:
+            return
+        photo.doc.unload()
+        self._ready = None
+
+    # ------------------------------------------------------------------ opening
+    def _is_for_current(self, doc_path) -> bool:
+        photo = self.photo
+        return photo is not None and Path(doc_path) == Path(photo.path)
+
+    def _install(self, doc: Document, rgb8: np.ndarray, source: RgbSource) -> None:
+        photo = self.photo
+        photo.doc = doc
+        photo.edit = None
+        photo.error = None
+        if photo.state == "failed":
+            photo.state = "edited" if doc.strokes else "automatic"
+        self._ready = photo
+        self.undo_group.setActiveStack(self._stack(photo))
+        self.display.photo, self.display.photo_rgb8 = source, rgb8
+        self.display.full_resolution = True
+        self.display.trimap = self.display.overlay = None
         self.documentOpened.emit(doc)
         self.trimapChanged.emit()
 
-    def _first_matte(self, rid: int, tag: str, payload: tuple) -> None:
-        """A large photo, shown with its first matte before its full-resolution trimap."""
-        if not self.loader.is_current(rid):
+    def _first_matte(self, message: Preview) -> None:
+        first: FirstMatte = message.payload
+        if not self.loader.is_current(message.request_id) or \
+                not self._is_for_current(first.doc.path):
             return
-        doc, photo, self.alpha_image, self.cutout_image, self.trimap_images = payload
-        self._show_document(doc, photo)
-        self.trimap_images = None
-        self.patch = None
-        self.alphaChanged.emit()
+        self._install(first.doc, first.photo_rgb8, first.photo_source)
+        self._show_matte(first.matte)
         self.alphaStateChanged.emit(False)
 
-    def _opened(self, rid: int, tag: str, payload: tuple) -> None:
-        if not self.loader.is_current(rid):
+    def _opened(self, message: Final) -> None:
+        opened: Opened = message.payload
+        if not self.loader.is_current(message.request_id) or \
+                not self._is_for_current(opened.doc.path):
             return
-        doc, photo, exact = payload
-        if doc is not self.doc:
-            self._show_document(doc, photo)
-        if exact is None:
-            self.request_matte()
-        elif doc.install_auto_trimap(*exact):
+        photo = self.photo
+        if opened.fingerprint is not None:
+            photo.fingerprint = opened.fingerprint
+        if opened.views is not None:
+            self._views = opened.views
+        if opened.reloaded is not None:
+            opened.doc.reload(opened.reloaded)
+        shown_first = self._ready is photo  # a first matte is on screen already
+        if not shown_first:
+            if opened.exact is not None:  # before the views ask for the trimap
+                opened.doc.install_auto_trimap(*opened.exact)
+            self._install(opened.doc, opened.photo_rgb8, opened.photo_source)
+        elif opened.exact is not None and opened.doc.install_auto_trimap(*opened.exact):
             self.trimapChanged.emit()
-            # the first matte was the preview: straight to the full-resolution solve
-            self.request_matte(quick_preview=False)
+        # a prepared or first cut-out is on screen: straight to the full-resolution solve
+        self.request_matte(quick_preview=photo.prepared is None and not shown_first)
 
-    def _open_failed(self, rid: int, tag: str, message: str) -> None:
-        self._opening = None
-        self.error.emit("Cannot open the photo", message)
-        doc = self.doc  # the photo that stays open: finish the work open() stopped
-        if doc is None:
-            return
-        if doc.trimap_is_provisional:  # its own open was superseded after its first matte
-            self.loader.submit(functools.partial(exact_trimap_job, doc, self.photo_image,
-                                                 doc.settings), tag=str(doc.path))
-        elif not doc.alpha_is_current() and not self.matter.is_busy():
-            self.request_matte()
+    def _open_failed(self, message: Failed) -> None:
+        photo = self.photo
+        back = -1
+        if photo is not None and str(photo.path) == message.tag:
+            photo.state, photo.error = "failed", message.message
+            self.photoChanged.emit(self.shoot.current)
+            came_from = self._came_from
+            if photo.doc is None and 0 <= came_from < len(self.shoot) and \
+                    came_from != self.shoot.current and \
+                    self.shoot.photos[came_from].state != "failed":
+                back = came_from  # the photo worked on before comes back on screen
+        self.error.emit("Cannot open the photo", message.message)
+        if back >= 0:
+            QTimer.singleShot(0, lambda: self.go_to(back))
 
     # ------------------------------------------------------------------ edits
     def add_stroke(self, stroke: Stroke) -> None:
-        if self.doc is not None:
-            self.undo_stack.push(AddStrokeCommand(self.doc, stroke, self._edited))
+        doc = self.doc
+        if doc is not None:
+            self._stack(self.photo).push(AddStrokeCommand(doc, stroke, self._edited))
 
     def reset_trimap(self) -> None:
-        if self.doc is not None and self.doc.strokes:
-            self.undo_stack.push(ResetStrokesCommand(self.doc, self._edited))
+        doc = self.doc
+        if doc is not None and doc.strokes:
+            self._stack(self.photo).push(ResetStrokesCommand(doc, self._edited))
 
     def set_trimap_params(self, params: TrimapParams) -> None:
         """Classic erode/dilate trimap with ``params`` (kernel size, iterations); undoable."""
-        changes: dict = {"trimap": params}
-        if hasattr(self.settings, "trimap_preset"):
-            changes["trimap_preset"] = "classic"
-        self.set_trimap_settings(**changes)
+        self.set_trimap_settings(trimap=params, trimap_preset="classic")
 
     def set_trimap_preset(self, preset: str) -> None:
-        """Automatic trimap method ("adaptive", "classic", … as the core offers); undoable."""
-        if hasattr(self.settings, "trimap_preset"):
-            self.set_trimap_settings(trimap_preset=preset)
+        """The automatic trimap's method; undoable."""
+        self.set_trimap_settings(trimap_preset=preset)
 
     def set_trimap_settings(self, **changes) -> None:
-        """Change the trimap fields of the settings (for this and later photos); undoable."""
-        self.settings = dataclasses.replace(self.settings, **changes)
-        if self.doc is not None:
-            new = dataclasses.replace(self.doc.settings, **changes)
-            if new != self.doc.settings:
-                self.undo_stack.push(TrimapSettingsCommand(self.doc, new, self._edited))
+        """Change the trimap fields of the settings (for this photo and photos added later);
+        undoable."""
+        self._change_settings("Change trimap settings", **changes)
 
-    def _edited(self) -> None:
-        self.trimapChanged.emit()
-        self.request_matte()
+    def set_edges(self, params: EdgeParams) -> None:
+        """Other edge adjustments (for this photo and photos added later); undoable. The
+        matte on screen is finished again without solving (:func:`.jobs.refinish_job`)."""
+        self._change_settings("Adjust edges", edges=params)
+
+    def _change_settings(self, text: str, **changes) -> None:
+        self.settings = dataclasses.replace(self.settings, **changes)
+        doc = self.doc
+        if doc is not None:
+            new = dataclasses.replace(doc.settings, **changes)
+            if new != doc.settings:
+                self._stack(self.photo).push(SettingsCommand(doc, new, self._edited, text))
+
+    def use_model(self, name: str | None) -> None:
+        """Run the photo on screen again with another segmentation model (a catalogue name or
+        a file; None: the embedded one) and use it for photos added later. Undoable; the
+        strokes stay. The model runs in the background; the switch happens when it answered."""
+        self.settings = dataclasses.replace(self.settings, model_path=name, preset=None)
+        doc = self.doc
+        if doc is None:
+            return
+        new = dataclasses.replace(doc.settings, model_path=name, preset=None)
+        if new == doc.settings:
+            return
+        if doc.has_model_answer(new):
+            self._switch_model(doc, new)
+            return
+        self.modeller.submit(functools.partial(model_job, doc.image, new), tag=str(doc.path))
+        self._update_busy()
+
+    def _model_answered(self, message: Final) -> None:
+        settings, views = message.payload
+        doc = self.doc
+        if doc is None or str(doc.path) != message.tag:
+            return  # the photo went off screen meanwhile
+        doc.add_model_answer(settings, union(views))
+        self._views = views
+        self._switch_model(doc, settings)
+
+    def _switch_model(self, doc: Document, settings: PipelineSettings) -> None:
+        self._stack(self.photo).push(SettingsCommand(
+            doc, settings, self._edited, f"Use model {model_label(settings.model_path)}"))
+
+    def _edited(self, doc: Document) -> None:
+        photo = next((p for p in self.shoot.photos if p.doc is doc), None)
+        if photo is not None:
+            state = "edited" if doc.strokes or doc.settings != self.settings else photo.state
+            if photo.state in ("automatic", "exported") and state == "edited":
+                photo.state = "edited"
+                self.photoChanged.emit(self.shoot.photos.index(photo))
+        if doc is self.doc:
+            self.trimapChanged.emit()
+            self.request_matte()
 
     # ------------------------------------------------------------------ matting
     def request_matte(self, quick_preview: bool = True) -> int | None:
         """Queue a solve of the current trimap (supersedes any earlier request)."""
-        if self.doc is None:
+        doc = self.doc
+        if doc is None:
             return None
-        if self.doc.trimap_is_provisional:
+        if doc.trimap_is_provisional:
             # the loader is still computing the full-resolution trimap; _opened solves then
             self.matter.cancel()
             self.alphaStateChanged.emit(False)
             self._update_busy()
             return None
-        if self.doc.alpha_is_current():
+        if doc.alpha_is_current():
             # e.g. a subject stroke inside sure foreground: the trimap did not change
-            self.matter.cancel()  # anything still running was for an older trimap
+            self.matter.cancel()
             self.alphaStateChanged.emit(True)
             self._update_busy()
             return None
         self.matte_requests += 1
-        job = self.doc.matting_job(quick_preview=quick_preview)
-        rid = self.matter.submit(functools.partial(matte_job, job, self.doc.image.rgb),
-                                 tag=str(self.doc.revision))
-        self.alphaStateChanged.emit(self.doc.alpha_is_current())
+        self.preparer.cancel()
+        if doc.only_edges_changed():
+            rid = self.matter.submit(functools.partial(
+                refinish_job, doc.result, doc.image, doc.settings, self.display.photo_rgb8),
+                tag=str(doc.revision))
+            self.alphaStateChanged.emit(False)
+            self._update_busy()
+            return rid
+        request = doc.solve_request(quick_preview=quick_preview)
+        rid = self.matter.submit(functools.partial(matte_job, request, self.display.photo_rgb8,
+                                                   self.solver), tag=str(doc.revision))
+        self.alphaStateChanged.emit(False)
         self._update_busy()
         return rid
 
-    def _matte_done(self, rid: int, tag: str,
-                    payload: tuple) -> None:
-        result = payload[0]
+    def _matte_preview(self, message: Preview) -> None:
         doc = self.doc
-        if doc is None or not self.matter.is_current(rid) or result.alpha.shape != doc.shape:
+        payload = message.payload
+        if doc is None or not self.matter.is_current(message.request_id) or \
+                payload.result.alpha.shape != doc.shape:
+            return
+        doc.set_result(payload.result)
+        if isinstance(payload, MattePatch) and self.display.matte is not None and \
+                self.display.matte.alpha8.shape == payload.result.alpha.shape:
+            y0, y1, x0, x1 = payload.region
+            self.display.matte.alpha8[y0:y1, x0:x1] = payload.alpha8
+            self.display.matte.colours8[y0:y1, x0:x1] = payload.colours8
+            self.display.matte = dataclasses.replace(self.display.matte, result=payload.result)
+            self.region = payload.region
+            self.alphaChanged.emit()
+        elif isinstance(payload, MatteImages):
+            self._show_matte(payload)
+        self.alphaStateChanged.emit(False)
+
+    def _matte_done(self, message: Final) -> None:
+        doc = self.doc
+        matte: MatteImages = message.payload
+        if doc is None or not self.matter.is_current(message.request_id) or \
+                matte.result.alpha.shape != doc.shape:
             return  # stale: a newer request (or another photo) owns the views now
-        doc.set_result(result)
-        if len(payload) > 3 and payload[3] is not None:
-            self.patch = (payload[3], payload[1], payload[2])  # full images stay as they were
-        else:
-            self.patch = None
-            self.alpha_image, self.cutout_image = payload[1], payload[2]
-        self.alphaChanged.emit()
+        doc.set_result(matte.result)
+        self._show_matte(matte)
+        self._estimate_quality(matte)
         current = doc.alpha_is_current()
         self.alphaStateChanged.emit(current)
         if current and self._pending_export is not None:
-            path, kind = self._pending_export
-            self._pending_export = None
-            self.export(path, kind)
+            pending, self._pending_export = self._pending_export, None
+            self.export(*pending)
 
-    def _matte_failed(self, rid: int, tag: str, message: str) -> None:
+    def _show_matte(self, matte: MatteImages) -> None:
+        self.display.matte = matte
+        self.region = None
+        self.alphaChanged.emit()
+
+    def _matte_failed(self, message: Failed) -> None:
         self._pending_export = None
-        self.error.emit("Matting failed", message)
+        self.error.emit("Matting failed", message.message)
+
+    def _estimate_quality(self, matte: MatteImages) -> None:
+        """After a full solve: the photo's filmstrip record (thumbnail, display-size cut-out)
+        and its quality estimate, the strokes' pixels counting as right (a few ms)."""
+        photo, doc = self.photo, self.doc
+        if photo is None or doc is None or self.display.photo_rgb8 is None:
+            return
+        views = photo.prepared.views if photo.prepared is not None and \
+            photo.prepared.settings == doc.settings else self._views
+        if views is None:
+            return
+        painted = doc.trimap() != doc.auto_trimap()
+        photo.prepared = describe((doc.shape[1], doc.shape[0]), doc.settings, views,
+                                  self.display.photo_rgb8, matte.alpha8, painted)
+        self.photoChanged.emit(self.shoot.current)
+
+    # ------------------------------------------------------------------ trimap display
+    def trimap_sources(self) -> tuple[GreySource, TintSource] | None:
+        """Sources of the trimap view and the photo's tint, brought up to date with the
+        document's trimap (only the rectangle that changed is redrawn). Returns the
+        sources and leaves ``self.region`` at the changed rectangle (None: all new)."""
+        doc = self.doc
+        if doc is None:
+            return None
+        trimap, overlay, self.region = self.display.show_trimap(doc.trimap())
+        return trimap, overlay
+
+    # ------------------------------------------------------------------ preparing the others
+    def _schedule_prepare(self) -> None:
+        """Prepare the next photo that needs it, when the photo on screen has no work."""
+        busy = self.loader.is_busy() or self.matter.is_busy() or self.preparer.is_busy()
+        i = None if self._shut_down or busy else self.shoot.next_to_prepare()
+        if i is not None:
+            p = self.shoot.photos[i]
+            self.preparer.submit(functools.partial(prepare_job, p.path,
+                                                   p.settings or self.settings),
+                                 tag=str(p.path))
+
+    def _prepared(self, message: Final) -> None:
+        done: PreparedPhoto = message.payload
+        i = self.shoot.index_of(done.path)
+        if i >= 0:
+            p = self.shoot.photos[i]
+            p.prepared = done.prepared
+            if done.fingerprint is not None and p.fingerprint is None:
+                p.fingerprint = done.fingerprint
+            self.shoot.slim_far()
+            self.photoChanged.emit(i)
+
+    def _prepare_failed(self, message: Failed) -> None:
+        i = self.shoot.index_of(message.tag)
+        if i >= 0:
+            p = self.shoot.photos[i]
+            p.state, p.error = "failed", message.message
+            self.photoChanged.emit(i)
 
     # ------------------------------------------------------------------ export
     def default_export_path(self, kind: str = "cutout") -> Path | None:
         return None if self.doc is None else default_export_path(self.doc, kind)
 
-    def export(self, path: str | Path, kind: str = "cutout") -> None:
-        """Write ``kind`` to ``path`` in the background; waits for an out-of-date alpha first."""
-        if self.doc is None:
+    def export(self, path: str | Path, kind: str = "cutout",
+               options: ExportOptions = ExportOptions()) -> None:
+        """Write ``kind`` to ``path`` (``options``: the cut-out's format, background, canvas) in
+        the background; waits for an out-of-date alpha first."""
+        doc = self.doc
+        if doc is None:
             self.error.emit("Nothing to export", "Open a photo first.")
             return
         path = Path(path)
-        if not self.doc.alpha_is_current():
-            self._pending_export = (path, kind)
+        if not doc.alpha_is_current():
+            self._pending_export = (path, kind, options)
             if not self.matter.is_busy():
                 self.request_matte()
             self.progress.emit(0.0, "Export starts when the alpha is up to date")
             return
-        job = functools.partial(export_cutout, self.doc.image, self.doc.cutout_result(), path, kind)
-        self.exporter.submit(job, tag=kind)  # job(progress, cancel)
+        image, result, photo = doc.image, doc.result, self.photo  # what the job reads, now
+
+        def job(ctx):
+            cutout = cutout_of(image, result, ctx.cancel)
+            return photo, export_cutout(image, cutout, path, kind, ctx.progress, ctx.cancel,
+                                        options)
+
+        self.exporter.submit(job, tag=kind)
         self._update_busy()
 
-    def _export_done(self, rid: int, tag: str, path: Path) -> None:
+    def _export_done(self, payload) -> None:
+        photo, path = payload
+        if photo in self.shoot.photos:
+            self.mark_exported(self.shoot.photos.index(photo))
         self.exported.emit(str(path))
+
+    def mark_exported(self, index: int) -> None:
+        """Photo ``index`` was written out."""
+        if 0 <= index < len(self.shoot):
+            self.shoot.photos[index].state = "exported"
+            self.photoChanged.emit(index)
 
     # ------------------------------------------------------------------ shutdown
     def shutdown(self) -> None:
-        for w in (self.loader, self.matter, self.exporter):
+        self._shut_down = True
+        for w in (self.loader, self.matter, self.exporter, self.preparer, self.batcher,
+                  self.modeller):
             w.shutdown(timeout=5.0)
-
-
-def open_job(path: str, settings: PipelineSettings, progress, cancel) -> tuple:
-    """Loader job: ``(document, photo as a display image, exact trimap or None)``, all made off
-    the GUI thread (:func:`~matting_studio.core.document.open_document_with_preview`).
-
-    A large photo is handed over earlier through ``progress.partial`` as ``(document, photo,
-    alpha image, cutout image, (trimap, trimap image, overlay image))`` with its first matte;
-    the job then computes the exact full-resolution trimap, which the controller installs in
-    the document. The photo's display image is made while the model runs, the trimap's while
-    the alpha's are made.
-    """
-    forward = getattr(progress, "partial", None)
-    helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ms-open-display")
-    photo: dict = {}
-
-    def on_image(image) -> None:
-        photo["job"] = helper.submit(photo_display, image.rgb)
-
-    def on_first(doc: Document) -> None:
-        rgb8, photo["image"], bgra = photo["job"].result()
-        if forward is not None:
-            trimap = doc.trimap()
-            trimap_job = helper.submit(trimap_display, trimap)
-            alpha, cutout = first_matte_display(rgb8, bgra, doc.result.alpha)
-            forward((doc, photo["image"], alpha, cutout, (trimap,) + trimap_job.result()))
-
-    try:
-        doc, exact = open_document_with_preview(path, settings, on_first, progress, cancel,
-                                                on_image)
-        cancel.check()
-        if "image" not in photo:
-            photo["image"] = photo["job"].result()[1]
-    finally:
-        helper.shutdown(wait=False, cancel_futures=True)
-    return doc, photo["image"], exact
-
-
-def exact_trimap_job(doc: Document, photo: QImage, settings: PipelineSettings, progress,
-                     cancel) -> tuple:
-    """Loader job finishing an open that was superseded after its first matte: the payload of
-    :func:`open_job` for ``doc`` (reads the document's image and mask only)."""
-    progress(0.5, "building the full-resolution trimap")
-    exact = doc.compute_auto_trimap(settings)
-    cancel.check()
-    return doc, photo, exact
-
-
-# Display images in the formats QPixmap keeps (RGB32 / ARGB32_Premultiplied on a little-endian
-# machine), written by OpenCV into the images' own pixels in the loader: QPixmap.fromImage in
-# the GUI thread then converts nothing (five 12 MP conversions were ~0.25 s there).
-_NATIVE = sys.byteorder == "little"
-_RGB32 = QImage.Format.Format_RGB32
-_PREMULTIPLIED = QImage.Format.Format_ARGB32_Premultiplied
-
-
-def _native_image(h: int, w: int, fmt: QImage.Format) -> tuple[QImage, np.ndarray]:
-    """A new 32-bit image and a (h, w, 4) uint8 view of its pixels (B, G, R, A bytes)."""
-    img = QImage(w, h, fmt)
-    if img.isNull():
-        raise MemoryError
-    view = np.ndarray((h, img.bytesPerLine() // 4, 4), np.uint8, buffer=img.bits())
-    return img, view[:, :w]
-
-
-def photo_display(rgb: np.ndarray) -> tuple[np.ndarray, QImage, np.ndarray | None]:
-    """(RGB bytes, photo image, the image's BGRA pixels or None) of a float photo."""
-    rgb8 = float_to_u8(rgb)
-    if not _NATIVE:
-        return rgb8, to_qimage(rgb8), None
-    img, bgra = _native_image(*rgb8.shape[:2], _RGB32)
-    cv2.cvtColor(rgb8, cv2.COLOR_RGB2BGRA, dst=bgra)
-    return rgb8, img, bgra
-
-
-def first_matte_display(rgb8: np.ndarray, bgra: np.ndarray | None, alpha: np.ndarray
-                        ) -> tuple[QImage, QImage]:
-    """Alpha and cutout images (as :func:`display_payload` shows them, the cutout premultiplied)
-    of a first matte, from the photo's bytes (:func:`photo_display`)."""
-    a8 = float_to_u8(alpha)
-    if bgra is None:
-        return to_qimage(a8), to_qimage(np.dstack([rgb8, a8]))
-    h, w = a8.shape
-    alpha_img, view = _native_image(h, w, _RGB32)
-    cv2.cvtColor(a8, cv2.COLOR_GRAY2BGRA, dst=view)
-    cutout_img, view = _native_image(h, w, _PREMULTIPLIED)
-    cv2.multiply(bgra, cv2.merge([a8, a8, a8, a8]), dst=view, scale=1.0 / 255.0)
-    return alpha_img, cutout_img
-
-
-_OVERLAY_LUTS = [np.array([round(v * (c >> 24) / 255) for c in OVERLAY_TABLE
-                           for v in ((c & 255, (c >> 8) & 255, (c >> 16) & 255, 255)[k],)],
-                          np.uint8) for k in range(4)]
-"""OVERLAY_TABLE as premultiplied B, G, R, A tables for cv2.LUT."""
-
-
-def trimap_display(trimap: np.ndarray) -> tuple[QImage | None, QImage | None]:
-    """Trimap (grey) and overlay (tint) images, the pixels the window makes from the trimap
-    with GREY_TABLE and OVERLAY_TABLE (None, None: let the window make them)."""
-    if not _NATIVE:
-        return None, None
-    t = np.ascontiguousarray(trimap)
-    h, w = t.shape
-    grey, view = _native_image(h, w, _RGB32)
-    cv2.cvtColor(t, cv2.COLOR_GRAY2BGRA, dst=view)
-    tint, view = _native_image(h, w, _PREMULTIPLIED)
-    cv2.merge([cv2.LUT(t, lut) for lut in _OVERLAY_LUTS], dst=view)
-    return grey, tint
-
-
-def display_payload(result: MattingResult, rgb, patch_ok: bool = False) -> tuple:
-    """A result plus its alpha and cutout display images (made in the worker thread).
-
-    With ``patch_ok`` a preview that changed only ``result.region`` gets display images of that
-    rectangle alone, plus the region: ``(result, alpha, cutout, region)``; repainting a stroke's
-    neighbourhood of a 24 MP photo then costs a few milliseconds instead of a second.
-    """
-    fg = result.foreground if result.foreground is not None else rgb
-    region = result.region if patch_ok and result.preview else None
-    if region is not None:
-        y0, y1, x0, x1 = region
-        a = result.alpha[y0:y1, x0:x1]
-        return (result, to_qimage(float_to_u8(a)), to_qimage(cutout_rgba(fg[y0:y1, x0:x1], a)),
-                region)
-    return (result, to_qimage(float_to_u8(result.alpha)),
-            to_qimage(cutout_rgba(fg, result.alpha)), None)
-
-
-def matte_job(job, rgb, progress, cancel) -> tuple:
-    """Matting job: the document's solver, then the display images.
-
-    Previews the solver hands over (``report_preview``) are shown while it keeps working.
-    """
-
-    def report(fraction: float, message: str) -> None:
-        progress(fraction, message)
-
-    forward = getattr(progress, "partial", None)
-    if forward is not None:
-        report.partial = lambda result: forward(display_payload(result, rgb, patch_ok=True))  # type: ignore[attr-defined]
-    result = job(report, cancel)
-    cancel.check()
-    return display_payload(result, rgb)

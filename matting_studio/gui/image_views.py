@@ -1,7 +1,8 @@
 """Image views with synchronised zoom and pan, a brush cursor and titled panels.
 
 Scene coordinates are image pixel coordinates: pixel (row i, column j) covers the square
-[j, j+1) × [i, i+1) of the scene, so every view shows the same image geometry.
+[j, j+1) × [i, i+1) of the scene, so every view shows the same image geometry. Each view draws
+:class:`~.layers.Layer` items (a base image and tints over it) from shared pixel sources.
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QGraphicsEllipseItem,
-    QGraphicsPixmapItem,
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsView,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
+
+from .layers import Layer
+from .qimage import PixelSource
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +72,14 @@ class ImageView(QGraphicsView):
         self.backdrop.setPen(Qt.PenStyle.NoPen)
         self.backdrop.setVisible(False)
         self.backdrop.setZValue(-1)
-        self.base = QGraphicsPixmapItem()
-        self.base.setShapeMode(QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
-        self.overlay = QGraphicsPixmapItem()
+        self.base = Layer()
+        self.overlay = Layer()
         self.overlay.setZValue(1)
         self.overlay.setVisible(False)
+        self.marks = Layer()
+        """A second tint: the "check here" regions of a photo's quality estimate."""
+        self.marks.setZValue(2)
+        self.marks.setVisible(False)
         self.cursor_outer = QGraphicsEllipseItem()
         self.cursor_inner = QGraphicsEllipseItem()
         pen = QPen(QColor(0, 0, 0, 200), 2.5)
@@ -84,7 +91,8 @@ class ImageView(QGraphicsView):
         for z, item in enumerate((self.cursor_outer, self.cursor_inner)):
             item.setZValue(10 + z)
             item.setVisible(False)
-        for item in (self.backdrop, self.base, self.overlay, self.cursor_outer, self.cursor_inner):
+        for item in (self.backdrop, self.base, self.overlay, self.marks, self.cursor_outer,
+                     self.cursor_inner):
             self.scene().addItem(item)
         self._pan_from: QPointF | None = None
         self._space = False
@@ -93,18 +101,15 @@ class ImageView(QGraphicsView):
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
 
     # ------------------------------------------------------------------ content
-    def set_pixmap(self, pixmap: QPixmap | None) -> None:
-        if pixmap is None:
-            self.base.setPixmap(QPixmap())
+    def set_source(self, source: PixelSource | None) -> None:
+        """The view's image (None: empty). The scene takes the photo's size."""
+        self.base.set_source(source)
+        if source is None:
             self.backdrop.setVisible(False)
             return
-        self.base.setPixmap(pixmap)
-        rect = QRectF(0, 0, pixmap.width(), pixmap.height())
+        rect = QRectF(0, 0, *source.image_size)
         self.backdrop.setRect(rect)
         self.scene().setSceneRect(rect)
-
-    def set_overlay(self, pixmap: QPixmap | None) -> None:
-        self.overlay.setPixmap(pixmap if pixmap is not None else QPixmap())
 
     def set_backdrop(self, brush: QBrush | None) -> None:
         self.backdrop.setVisible(brush is not None)
@@ -112,11 +117,11 @@ class ImageView(QGraphicsView):
             self.backdrop.setBrush(brush)
 
     def has_image(self) -> bool:
-        return not self.base.pixmap().isNull()
+        return self.base.has_source()
 
     def image_size(self) -> tuple[int, int]:
-        pm = self.base.pixmap()
-        return pm.width(), pm.height()
+        """(w, h) of the photo shown (0, 0 when empty)."""
+        return self.base.source.image_size if self.base.source is not None else (0, 0)
 
     # ------------------------------------------------------------------ cursor
     def show_cursor(self, pos: QPointF | None, radius: float) -> None:
@@ -361,6 +366,10 @@ class ViewPanel(QFrame):
         self.title = QLabel(f"<b>{view.title}</b>")
         self.hint = QLabel(hint)
         self.hint.setObjectName("viewHint")
+        self.hint.setToolTip(hint)
+        # a secondary line: it gives way (cut at the right) before the window grows
+        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.hint.setMinimumWidth(0)
         self.badge = QLabel("")
         self.badge.setObjectName("viewBadge")
         self.badge.setVisible(False)

@@ -1,258 +1,316 @@
 """Autosave, crash recovery, projects and "unsaved changes?" for the editor (Qt glue only).
 
-All the logic lives in :mod:`matting_studio.core.session`; this module connects it to an
-:class:`~matting_studio.gui.editor.EditorController` and a window:
+The logic lives in :mod:`..core.project`, :mod:`..core.autosave` and :mod:`..core.shoot`;
+:class:`SessionKeeper` connects it to the controller and the window:
 
-* :class:`SessionKeeper` autosaves the document's strokes and settings a moment after each
-  change (throttled with a single-shot timer), tracks whether there are unsaved changes,
-  saves / opens ``.msproj`` projects and restores recovered work.
-* :func:`install` hooks a keeper into a window: the close event asks first when there are
-  unsaved changes (via an event filter, so the window class needs no change), and shortly
-  after start-up the user is offered to restore work a crashed or killed instance left.
+* the whole shoot is autosaved a moment after each edit, and never more than
+  :data:`AUTOSAVE_MAX_DELAY_MS` after the first edit not on disk yet, even while the user keeps
+  painting; a failing autosave shows a lasting warning in the status bar and one dialog;
+* opening a project (or recovered work) over unsaved edits asks Save / Don't Save / Cancel,
+  as closing does; opening photos adds them to the shoot, so nothing is lost there;
+* a photo of a project that cannot be found stays in the shoot with its strokes; Locate…
+  checks the file picked by its content before using it.
 
-Minimal hook in ``app.run_app`` (not in screenshot mode)::
-
-    from .recovery import install
-    win.recovery = install(win)
-
-Dialogs go through :attr:`SessionKeeper.ask` so tests can answer them without a modal loop.
+Dialogs go through :attr:`SessionKeeper.ask` (and :attr:`choose_file`) so tests answer them
+without a modal loop.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..core.errors import MattingStudioError
-from ..core.session import (
-    Autosaver,
-    Project,
-    RecoveryItem,
-    check_source,
-    discard,
-    file_sha256,
-    load_project,
-    save_project,
-)
+from ..core.autosave import Autosaver, RecoveryItem, discard
+from ..core.errors import MattingStudioError, SessionError
+from ..core.photo_source import check_located
+from ..core.project import PROJECT_SUFFIX, load_project, save_project
+from ..core.shoot import Shoot, ShootPhoto
 
 log = logging.getLogger(__name__)
 
 AUTOSAVE_DELAY_MS = 1500
-"""Autosave this long after the last change (a burst of strokes gives one write)."""
+"""Autosave this long after the last edit (a burst of strokes gives one write)..."""
+AUTOSAVE_MAX_DELAY_MS = 4000
+"""...but never later than this after the first edit that is not on disk yet."""
 
 # Answers of the dialogs
-SAVE, DISCARD, CANCEL, RESTORE, LATER = "save", "discard", "cancel", "restore", "later"
+SAVE, DISCARD, CANCEL, RESTORE, LATER, LOCATE, USE = (
+    "save", "discard", "cancel", "restore", "later", "locate", "use")
 
 
 class SessionKeeper(QObject):
-    """Keeps the current document recoverable and knows whether it has unsaved changes."""
+    """Keeps the shoot recoverable and knows whether it has unsaved edits.
 
-    def __init__(self, controller, parent: QObject | None = None, data_dir=None,
-                 delay_ms: int = AUTOSAVE_DELAY_MS):
-        super().__init__(parent)
+    Signals: autosaveProblem(str) — "" when autosaving works (again), else what is wrong.
+    """
+
+    autosaveProblem = Signal(str)
+
+    def __init__(self, controller, window=None, data_dir=None,
+                 delay_ms: int = AUTOSAVE_DELAY_MS, max_delay_ms: int = AUTOSAVE_MAX_DELAY_MS):
+        super().__init__(window)
         self.controller = controller
+        self.window = window
         self.autosaver = Autosaver(data_dir)
         self.project_path: Path | None = None  # the user's .msproj, once saved or opened
-        self.view_state: Callable[[], dict] = dict  # the window may supply zoom/pan etc.
         self.ask: Callable[[str, str, str, tuple[str, ...]], str] = _ask_with_message_box
-        self._hash: tuple[str, str, int] | None = None  # (path, sha256, size) of the photo
-        self._saved_state = None
-        self._autosaved_state = None
-        self._pending: Project | None = None  # strokes to put back once the photo is open
+        self.choose_file: Callable[[str, str, str, bool], Path | None] = \
+            lambda title, start, filt, save: _choose_file(window, title, start, filt, save)
+        self.max_delay_ms = max_delay_ms
+        self._saved = self._edits()
+        self._autosaved = self._saved
+        self._first_unsaved: float | None = None
+        self._problem = ""
+        self._told = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
         self._timer.timeout.connect(self.autosave_now)
-        controller.documentOpened.connect(self._on_document)
         controller.trimapChanged.connect(self._on_changed)
+        controller.photoChanged.connect(lambda _i: self._on_changed())
+        controller.shootChanged.connect(self._on_changed)
 
     # ------------------------------------------------------------------ state
-    def _state(self):
-        doc = self.controller.doc
-        if doc is None:
-            return None
-        return (doc.strokes, doc.settings)
+    def _edits(self) -> tuple:
+        """What the user did, photo by photo: what must not be lost."""
+        return tuple((str(p.path), p.strokes, p.settings) for p in self.controller.shoot.photos
+                     if p.strokes or p.state != "automatic")
 
     def has_unsaved_changes(self) -> bool:
-        state = self._state()
-        return state is not None and state != self._saved_state
+        return self._edits() != self._saved
 
-    def current_project(self) -> Project | None:
-        doc = self.controller.doc
-        if doc is None or doc.path is None:
-            return None
-        path = str(Path(doc.path).absolute())
-        if self._hash is None or self._hash[0] != path:
-            self._hash = (path, file_sha256(path), Path(path).stat().st_size)
-        project = Project(source_path=path, source_sha256=self._hash[1],
-                          source_size=self._hash[2], strokes=list(doc.strokes),
-                          view=self.view_state())
-        project.apply_settings(doc.settings)
-        return project
+    def current_project(self, fingerprints: bool = False):
+        return self.controller.shoot.to_project(fingerprints=fingerprints)
 
-    # ------------------------------------------------------------------ signals
-    def _on_document(self, doc) -> None:
-        self._hash = None
-        pending, self._pending = self._pending, None
-        if pending is not None and doc.path is not None and \
-                Path(doc.path).absolute() == Path(pending.source_path).absolute():
-            settings = pending.settings()
-            if settings != doc.settings and settings.model_path == doc.settings.model_path \
-                    and settings.preset == doc.settings.preset:
-                doc.set_settings(settings)
-            doc.replace_strokes(pending.strokes)
-            self._saved_state = None if self.project_path is None else self._state()
-            self.controller.trimapChanged.emit()
-            self.controller.request_matte()
-        else:
-            self.project_path = None
-            self._saved_state = self._state()
-        self._autosaved_state = None
-
+    # ------------------------------------------------------------------ autosave
     def _on_changed(self) -> None:
-        if self._state() != self._autosaved_state:
-            self._timer.start()
+        if self._edits() == self._autosaved:
+            return
+        now = time.monotonic()
+        if self._first_unsaved is None:
+            self._first_unsaved = now
+        left = self.max_delay_ms - (now - self._first_unsaved) * 1000.0
+        self._timer.start(int(max(0.0, min(self._timer.interval(), left))))
 
     def autosave_now(self) -> bool:
-        """Write the autosave if anything changed since the last one. Never raises."""
+        """Write the autosave if anything changed since the last one. Never raises; a failure
+        is reported through ``autosaveProblem`` (and once in a dialog)."""
         self._timer.stop()
-        state = self._state()
-        if state is None or state == self._autosaved_state:
+        edits = self._edits()
+        if edits == self._autosaved:
+            self._first_unsaved = None
             return False
-        if state == self._saved_state and self._autosaved_state is None:
-            return False  # nothing beyond what is on disk already
         try:
-            project = self.current_project()
-            if project is None:
-                return False
-            self.autosaver.save(project)
+            self.autosaver.save(self.current_project())
         except (MattingStudioError, OSError) as e:
-            log.warning("autosave failed: %s", e)
+            self._report(str(e))
+            self._first_unsaved = time.monotonic()  # try again within the maximum delay
+            self._timer.start(self.max_delay_ms)
             return False
-        self._autosaved_state = state
+        self._autosaved = edits
+        self._first_unsaved = None
+        if self._problem:
+            self._report("")
         return True
+
+    def _report(self, problem: str) -> None:
+        changed = problem != self._problem
+        self._problem = problem
+        if problem:
+            log.warning("%s", problem)
+        if changed:
+            self.autosaveProblem.emit(problem)
+        if problem and not self._told:
+            self._told = True
+            self.ask("Autosave is not working",
+                     "Your edits are not being autosaved, so a crash could lose them.",
+                     f"{problem}. Save the project (Ctrl+S) somewhere you can write to.",
+                     (LATER,))
 
     # ------------------------------------------------------------------ projects
     def save_project(self, path: str | Path | None = None) -> Path | None:
-        """Save to ``path`` (or the current project file). Returns the path, None if none."""
+        """Save the shoot to ``path`` (or the current project file). Returns the path."""
         path = Path(path) if path is not None else self.project_path
-        project = self.current_project()
-        if path is None or project is None:
+        if path is None or not len(self.controller.shoot):
             return None
-        if path.suffix.lower() != ".msproj":
-            path = path.with_suffix(".msproj")
-        save_project(path, project)  # SessionError on failure: the caller shows it
+        if path.suffix.lower() != PROJECT_SUFFIX:
+            path = path.with_name(path.name + PROJECT_SUFFIX)
+        save_project(path, self.current_project(fingerprints=True))  # SessionError: caller
         self.project_path = path
-        self._saved_state = self._state()
+        self._saved = self._edits()
         return path
 
-    def open_project(self, path: str | Path, photo: str | Path | None = None) -> str:
-        """Open a ``.msproj``: loads its photo (``photo`` overrides where), then its strokes.
+    def save_project_interactive(self, save_as: bool = False) -> Path | None:
+        """Save, asking for a file name the first time (or for Save As); errors in a dialog."""
+        target = None if save_as else self.project_path
+        if target is None:
+            target = self._ask_project_path()
+            if target is None:
+                return None
+        try:
+            saved = self.save_project(target)
+        except MattingStudioError as e:
+            self.ask("Cannot save the project", str(e), "", (LATER,))
+            return None
+        if saved is not None and self.window is not None:
+            self.window.status_label.setText(f"Project saved: {saved}")
+        return saved
 
-        Returns a message for the status bar ("" when all is well); raises SessionError.
-        """
-        project = load_project(path)
-        status = check_source(project)
-        if photo is None:
-            if not status.usable:
-                from ..core.errors import SessionError
+    def _ask_project_path(self) -> Path | None:
+        photo = self.controller.photo
+        start = (photo.path.with_suffix(PROJECT_SUFFIX) if photo is not None
+                 else Path("untitled" + PROJECT_SUFFIX))
+        while True:
+            chosen = self.choose_file("Save Project", str(start),
+                                      f"Matting Studio project (*{PROJECT_SUFFIX})", True)
+            if chosen is None:
+                return None
+            # a name without .msproj gets it added (never replaced: photo.jpg → photo.jpg.msproj)
+            target = chosen if chosen.suffix.lower() == PROJECT_SUFFIX else \
+                chosen.with_name(chosen.name + PROJECT_SUFFIX)
+            if not target.exists():
+                return target
+            answer = self.ask("Replace project?", f"{target.name} already exists.",
+                              "Replace it with this project?", (SAVE, CANCEL))
+            if answer == SAVE:
+                return target
 
-                raise SessionError(status.message)
-            photo = status.path
-        project.source_path = str(Path(photo).absolute())
-        self._pending = project
-        self.project_path = Path(path)
-        self.controller.settings = project.settings()
-        self.controller.open(photo)
-        return "" if status.ok else status.message
-
-    def restore(self, item: RecoveryItem) -> str:
-        """Reopen a recovered autosave; deletes it once handed over. Raises SessionError."""
-        status = check_source(item.project)
-        if not status.usable:
-            from ..core.errors import SessionError
-
-            raise SessionError(status.message)
-        project = item.project
-        project.source_path = str(status.path)
-        self._pending = project
-        self.project_path = None
-        self.controller.settings = project.settings()
-        self.controller.open(status.path)
-        discard(item)
-        return "" if status.ok else status.message
-
-    # ------------------------------------------------------------------ lifecycle
-    def confirm_close(self, parent=None) -> bool:
-        """Ask about unsaved changes; True when the window may close."""
+    def confirm_discard(self, doing: str) -> bool:
+        """Before replacing the shoot: Save / Don't Save / Cancel when there are unsaved edits.
+        True when it may go ahead."""
         self.autosave_now()
         if not self.has_unsaved_changes():
-            self.autosaver.clear()
             return True
-        doc = self.controller.doc
+        n = len(self._edits())
         answer = self.ask("Unsaved changes",
-                          f"Save your edits of {doc.name} as a project before closing?",
-                          "If you don't save, your strokes are lost.",
+                          f"Save your edits of {n} photo{'s' if n != 1 else ''} as a project "
+                          f"before {doing}?", "If you don't save, your strokes are lost.",
                           (SAVE, DISCARD, CANCEL))
         if answer == CANCEL:
             return False
         if answer == SAVE:
-            target = self.project_path or _ask_project_path(parent, doc)
-            if target is None:
+            return self.save_project_interactive() is not None
+        return True
+
+    def open_project(self, path: str | Path) -> bool:
+        """Open a ``.msproj`` in place of the shoot (asking about unsaved edits first)."""
+        try:
+            project = load_project(path)
+        except MattingStudioError as e:
+            self.controller.error.emit("Cannot open the project", str(e))
+            return False
+        if not self.confirm_discard("opening another project"):
+            return False
+        shoot = Shoot.from_project(project)
+        notes = _find_photos(shoot, project.path)
+        self._replace(shoot)
+        self.project_path = Path(path)
+        self._saved = self._autosaved = self._edits()
+        if notes and self.window is not None:
+            self.window.status_label.setText(" ".join(notes))
+        return True
+
+    def _replace(self, shoot: Shoot) -> None:
+        self.controller.replace_shoot(shoot)
+
+    # ------------------------------------------------------------------ missing photos
+    def locate_current(self) -> bool:
+        """Let the user show where the photo on screen is now; its content is checked first."""
+        photo = self.controller.photo
+        if photo is None:
+            return False
+        chosen = self.choose_file(f"Locate {photo.name}", str(photo.path.parent),
+                                  "Photos (*)", False)
+        if chosen is None:
+            return False
+        fingerprint = photo.fingerprint or (photo.edit.fingerprint if photo.edit else None)
+        status = check_located(chosen, fingerprint, photo.name)
+        if not status.ok:
+            answer = self.ask("Not the same photo", status.message,
+                              "Use it anyway? The strokes are kept as they are.", (USE, CANCEL))
+            if answer != USE:
                 return False
-            try:
-                self.save_project(target)
-            except MattingStudioError as e:
-                self.ask("Cannot save the project", str(e), "", (CANCEL,))
-                return False
+        _relocate(photo, chosen)
+        self.controller.go_to(self.controller.shoot.current, reload=True)
+        self._on_changed()
+        return True
+
+    # ------------------------------------------------------------------ closing & recovery
+    def confirm_close(self, parent=None) -> bool:
+        """Ask about unsaved changes; True when the window may close."""
+        if not self.confirm_discard("closing"):
+            return False
         self.autosaver.clear()
         return True
 
     def offer_recovery(self) -> str | None:
-        """Offer the newest recoverable work; returns the answer (None: nothing to offer)."""
+        """Offer every recoverable autosave (newest first); returns the answer (None: nothing
+        to offer). Restoring writes the work as this session's autosave before deleting the
+        old file."""
         items = self.autosaver.list_recoverable()
         if not items:
             return None
-        item = items[0]
-        more = f" ({len(items) - 1} older autosave(s) are kept too.)" if len(items) > 1 else ""
+        lines = "\n".join(f"• {i.description}" for i in items[:6])
+        more = f"\n… and {len(items) - 6} more" if len(items) > 6 else ""
         answer = self.ask("Restore unsaved work?",
                           "Matting Studio did not close properly last time.",
-                          f"Restore {item.description}?{more}", (RESTORE, DISCARD, LATER))
+                          f"Restore the newest work?\n{lines}{more}\n(The others are kept.)",
+                          (RESTORE, DISCARD, LATER))
         if answer == RESTORE:
-            try:
-                note = self.restore(item)
-                if note:
-                    self.ask("Photo moved", note, "", (LATER,))
-            except MattingStudioError as e:
-                self.ask("Cannot restore", str(e), "The autosave is kept.", (LATER,))
+            self.restore(items[0])
         elif answer == DISCARD:
-            discard(item)
+            discard(items[0])
         return answer
 
+    def restore(self, item: RecoveryItem) -> None:
+        shoot = Shoot.from_project(item.project)
+        notes = _find_photos(shoot, None)
+        try:
+            self.autosaver.adopt(item)
+        except SessionError as e:
+            self._report(str(e))
+        self._replace(shoot)
+        self.project_path = None
+        self._saved = ()  # recovered edits are not in any project yet
+        self._autosaved = self._edits()
+        if notes and self.window is not None:
+            self.window.status_label.setText(" ".join(notes))
 
-class _CloseGuard(QObject):
-    def __init__(self, window, keeper: SessionKeeper):
-        super().__init__(window)
-        self.window, self.keeper = window, keeper
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-        if obj is self.window and event.type() == QEvent.Type.Close:
-            if not self.keeper.confirm_close(self.window):
-                event.ignore()
-                return True  # swallowed: the window stays open
-        return False
+def _find_photos(shoot: Shoot, project_file) -> list[str]:
+    """Point every photo of a loaded project at where it is now (moved photos are found by
+    content); a photo that cannot be found is kept, with its strokes, as failed: Locate…"""
+    notes = []
+    for p in shoot.photos:
+        status = p.edit.find_source(project_file)
+        if status.usable:
+            if status.state == "moved":
+                _relocate(p, status.path)
+                notes.append(f"{p.name} was found at {status.path}.")
+        else:
+            p.state, p.error = "failed", status.message
+            p.missing = status.state == "missing"
+            if p.missing:
+                notes.append(f"{p.name} cannot be found: File ▸ Locate Photo… shows where.")
+    return notes
+
+
+def _relocate(photo: ShootPhoto, path: Path) -> None:
+    photo.path = Path(path)
+    if photo.edit is not None:
+        photo.edit.source_path = str(Path(path).absolute())
+    photo.state = "edited" if photo.strokes else "automatic"
+    photo.error = None
+    photo.missing = False
 
 
 def install(window, data_dir=None, offer: bool = True) -> SessionKeeper:
-    """Attach autosave, the close guard and (after start-up) the recovery offer to ``window``.
-
-    ``window.controller`` must be the :class:`EditorController`.
-    """
-    keeper = SessionKeeper(window.controller, window, data_dir)
-    window.installEventFilter(_CloseGuard(window, keeper))
+    """The window's keeper, with the recovery offer shortly after start-up."""
+    keeper = window.recovery
     if offer:
         QTimer.singleShot(300, keeper.offer_recovery)
     return keeper
@@ -267,11 +325,14 @@ def _ask_with_message_box(title: str, text: str, info: str, choices: tuple[str, 
     box.setText(text)
     if info:
         box.setInformativeText(info)
-    labels = {SAVE: ("Save Project…", QMessageBox.ButtonRole.AcceptRole),
+    labels = {SAVE: ("Save…" if CANCEL in choices and DISCARD in choices else "Replace",
+                     QMessageBox.ButtonRole.AcceptRole),
               DISCARD: ("Don't Save" if SAVE in choices else "Discard",
                         QMessageBox.ButtonRole.DestructiveRole),
               CANCEL: ("Cancel", QMessageBox.ButtonRole.RejectRole),
               RESTORE: ("Restore", QMessageBox.ButtonRole.AcceptRole),
+              LOCATE: ("Locate…", QMessageBox.ButtonRole.AcceptRole),
+              USE: ("Use It", QMessageBox.ButtonRole.AcceptRole),
               LATER: ("Not Now" if RESTORE in choices else "OK",
                       QMessageBox.ButtonRole.RejectRole)}
     buttons = {box.addButton(*labels[c]): c for c in choices}
@@ -279,10 +340,12 @@ def _ask_with_message_box(title: str, text: str, info: str, choices: tuple[str, 
     return buttons.get(box.clickedButton(), choices[-1])
 
 
-def _ask_project_path(parent, doc) -> Path | None:
+def _choose_file(parent, title: str, start: str, filt: str, save: bool) -> Path | None:
     from PySide6.QtWidgets import QFileDialog
 
-    start = str(Path(doc.path).with_suffix(".msproj")) if doc.path else "untitled.msproj"
-    name, _ = QFileDialog.getSaveFileName(parent, "Save Project", start,
-                                          "Matting Studio project (*.msproj)")
+    if save:  # we check the name ourselves: the dialog must not offer to replace a photo
+        name, _ = QFileDialog.getSaveFileName(
+            parent, title, start, filt, options=QFileDialog.Option.DontConfirmOverwrite)
+    else:
+        name, _ = QFileDialog.getOpenFileName(parent, title, start, filt)
     return Path(name) if name else None

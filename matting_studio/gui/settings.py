@@ -82,10 +82,11 @@ class AppSettings:
 
     # ------------------------------------------------------------------ editing
     def brush_size(self) -> int:
-        return max(1, self._get("brush/size", 24, int))
+        """Brush diameter in screen pixels (the same on screen at any zoom, on any photo)."""
+        return max(1, self._get("brush/screen_size", 24, int))
 
     def set_brush_size(self, size: int) -> None:
-        self.qs.setValue("brush/size", int(size))
+        self.qs.setValue("brush/screen_size", int(size))
 
     def preview_background(self) -> str:
         bg = self._get("preview/background", "checkerboard", str)
@@ -105,6 +106,18 @@ class AppSettings:
 
     def set_overlay_opacity(self, percent: int) -> None:
         self.qs.setValue("view/overlay_opacity", int(percent))
+
+    def steps_expanded(self) -> bool:
+        return self._get("view/steps_expanded", True, bool)
+
+    def set_steps_expanded(self, on: bool) -> None:
+        self.qs.setValue("view/steps_expanded", bool(on))
+
+    def check_here(self) -> bool:
+        return self._get("view/check_here", False, bool)
+
+    def set_check_here(self, on: bool) -> None:
+        self.qs.setValue("view/check_here", bool(on))
 
     def overlay_visible(self) -> bool:
         return self._get("view/overlay_visible", True, bool)

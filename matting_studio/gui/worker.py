@@ -1,10 +1,11 @@
-"""Background jobs for the editor: one worker thread, request ids, latest wins.
+"""Background jobs for the editor: one worker thread, request ids, latest wins, typed messages.
 
-A job is any callable ``job(progress, cancel) -> result`` (see
-:meth:`matting_studio.core.document.Document.matting_job`). :meth:`Worker.submit` gives it a new
-request id; a newer submission supersedes pending ones (they never start) and cancels the running
-one through its :class:`~matting_studio.core.progress.CancelToken`. Only the result of the newest
-request is delivered: stale results are dropped. Signals are delivered on the GUI thread.
+A job is a callable ``job(ctx) -> payload`` taking a :class:`JobContext`: ``ctx.progress`` and
+``ctx.cancel`` as everywhere in the core, and ``ctx.preview(payload)`` to hand over an
+intermediate result (e.g. a quick matte before the full one). :meth:`Worker.submit` gives the
+job a new request id; a newer submission supersedes pending ones (they never start) and
+cancels the running one. Only the newest request's messages are delivered, on the GUI thread,
+as small frozen dataclasses: :class:`Preview`, :class:`Final`, :class:`Failed`.
 
 ``Worker(synchronous=True)`` runs each job inside :meth:`submit` (tests, scripts).
 """
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -25,28 +27,64 @@ from ..core.progress import CancelToken, ProgressFn
 
 log = logging.getLogger(__name__)
 
-Job = Callable[[ProgressFn, CancelToken], Any]
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job gets: progress reporting, its cancel token and a way to hand over previews."""
+
+    progress: ProgressFn
+    cancel: CancelToken
+    preview: Callable[[Any], None]
+
+
+Job = Callable[[JobContext], Any]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """An intermediate result of the newest request (more follows)."""
+
+    request_id: int
+    tag: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class Final:
+    """The newest request's result."""
+
+    request_id: int
+    tag: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The newest request failed; ``message`` is one line for the user."""
+
+    request_id: int
+    tag: str
+    message: str
 
 
 class Worker(QObject):
-    """Single-worker, latest-wins executor with cancellation.
+    """Single-thread, latest-wins executor with cancellation.
 
     Signals
     -------
-    started(id, tag), progress(id, fraction, message), finished(id, tag, result),
-    partial(id, tag, payload) — a job's intermediate result (``progress.partial(payload)``),
-    failed(id, tag, message), idle() — emitted when the newest request has ended
-    (finished, failed or cancelled) and nothing is pending.
+    started(id, tag); progress(id, fraction, message); previewed(Preview); finished(Final);
+    failed(Failed); idle() — the newest request has ended and nothing is pending.
     """
 
     started = Signal(int, str)
     progress = Signal(int, float, str)
-    finished = Signal(int, str, object)
-    partial = Signal(int, str, object)
-    failed = Signal(int, str, str)
+    previewed = Signal(object)
+    finished = Signal(object)
+    failed = Signal(object)
     idle = Signal()
 
-    def __init__(self, name: str = "worker", synchronous: bool = False, parent: QObject | None = None):
+    def __init__(self, name: str = "worker", synchronous: bool = False,
+                 parent: QObject | None = None):
         super().__init__(parent)
         self.name = name
         self.synchronous = synchronous
@@ -142,6 +180,9 @@ class Worker(QObject):
         except RuntimeError:  # the receiver (window) is already gone
             log.debug("%s: signal after shutdown dropped", self.name)
 
+    def _deliverable(self, rid: int, token: CancelToken) -> bool:
+        return rid == self._latest and not token.cancelled
+
     def _run(self, rid: int, tag: str, job: Job, token: CancelToken) -> None:
         try:
             if token.cancelled:
@@ -158,36 +199,33 @@ class Worker(QObject):
                     last[0] = now
                     self._emit(self.progress, rid, float(fraction), message)
 
-            def partial(payload) -> None:
-                if not token.cancelled and rid == self._latest:
-                    self._emit(self.partial, rid, tag, payload)
-
-            progress.partial = partial  # type: ignore[attr-defined]  # intermediate results
+            def preview(payload) -> None:
+                if self._deliverable(rid, token):
+                    self._emit(self.previewed, Preview(rid, tag, payload))
 
             t0 = time.perf_counter()
             try:
-                result = job(progress, token)
+                result = job(JobContext(progress, token, preview))
             except Cancelled:
                 self.cancelled_count += 1
                 log.debug("%s #%d (%s) cancelled", self.name, rid, tag)
                 return
             except MattingStudioError as e:
-                if rid == self._latest:
-                    self._emit(self.failed, rid, tag, str(e))
-                return
+                message = " ".join(str(e).split())
             except MemoryError:
-                if rid == self._latest:
-                    self._emit(self.failed, rid, tag, "not enough memory for this image")
-                return
-            except Exception as e:
+                message = "not enough memory for this photo"
+            except Exception as e:  # noqa: BLE001 - the window keeps running; the log has it
                 log.exception("%s #%d (%s) crashed", self.name, rid, tag)
-                if rid == self._latest:
-                    self._emit(self.failed, rid, tag, f"internal error: {type(e).__name__}: {e}")
+                message = f"internal error: {type(e).__name__}: {' '.join(str(e).split())}"
+            else:
+                log.debug("%s #%d (%s) took %.2f s", self.name, rid, tag,
+                          time.perf_counter() - t0)
+                if self._deliverable(rid, token):
+                    self._emit(self.finished, Final(rid, tag, result))
+                else:
+                    self.stale_dropped += 1
                 return
-            log.debug("%s #%d (%s) took %.2f s", self.name, rid, tag, time.perf_counter() - t0)
-            if rid != self._latest or token.cancelled:
-                self.stale_dropped += 1
-                return
-            self._emit(self.finished, rid, tag, result)
+            if rid == self._latest:
+                self._emit(self.failed, Failed(rid, tag, message))
         finally:
             self._end(rid)

@@ -158,7 +158,7 @@ def make_hostile_files(folder: str | os.PathLike[str], posix_extras: bool = True
         "error")
     add("camera.cr2", b"II*\x00\x10\x00\x00\x00CR\x02\x00" + b"\x00" * 256, "error",
         note="camera RAW")
-    add("camera_dng.dng", tif, "error", note="a DNG is refused by name: RAW converters first")
+    add("camera_dng.dng", tif, "error", note="a plain TIFF named .dng: LibRaw refuses it")
     add("icon.ico", encode(Image.fromarray(base[:16, :16]), "ICO"), "error",
         note="well-formed, unsupported")
     add("soi_eoi.jpg", b"\xff\xd8\xff\xd9", "error")

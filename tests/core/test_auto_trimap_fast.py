@@ -14,7 +14,7 @@ from matting_studio.core.auto_trimap import (
     predict_mask_tta,
     upsample_mask,
 )
-from matting_studio.core.image_io import load_image
+from matting_studio.core.io import load_image
 from matting_studio.core.segmentation import get_model
 from matting_studio.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
 from matting_studio.resources_path import SAMPLE_PHOTO, resource_path

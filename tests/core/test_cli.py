@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,15 +86,24 @@ def test_single_bad_file_no_output_no_traceback(tmp_path, content):
 def test_usage_errors_exit_2(tmp_path, photo):
     assert run("cutout").returncode == 2
     assert run("cutout", photo, "--matting", "nope").returncode == 2
-    r = run("cutout", photo, "-o", tmp_path / "x.jpg")
-    assert r.returncode == 2 and "png" in r.stderr
+    r = run("cutout", photo, "-o", tmp_path / "x.gif")
+    assert r.returncode == 2 and ".png" in r.stderr and len(r.stderr.splitlines()) == 1
 
 
 def test_output_cannot_be_the_input(photo):
     before = photo.read_bytes()
     r = run("cutout", photo, "-o", photo)
-    assert r.returncode == 1 and "original" in r.stderr
+    assert r.returncode == 2 and "astro.png is an input file" in r.stderr
     assert photo.read_bytes() == before
+
+
+@pytest.mark.parametrize("flags", [("-o", "same.png", "--alpha-out", "same.png"),
+                                   ("--alpha-out", "x.png", "--trimap-out", "x.png"),
+                                   ("-o", "c.png", "--trimap-out", "./c.png")])
+def test_two_outputs_on_one_file_are_refused_before_any_work(tmp_path, photo, flags):
+    r = run("cutout", photo, *flags, cwd=tmp_path)
+    assert r.returncode == 2 and "would both be written to" in r.stderr, r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["astro.png"]
 
 
 def test_bad_model_gives_one_line(tmp_path, photo):

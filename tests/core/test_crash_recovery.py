@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from matting_studio.core.image_io import load_image
+from matting_studio.core.autosave import Autosaver, list_recoverable
+from matting_studio.core.io import load_image
 from matting_studio.core.pipeline import PipelineSettings, auto_trimap, compute_mask
-from matting_studio.core.session import Autosaver, check_source, list_recoverable, replay
+from matting_studio.core.project import replay
 from matting_studio.core.trimap import Stroke, apply_strokes
 
 N_STROKES = 25
@@ -22,25 +23,27 @@ N_STROKES = 25
 # The editing process: what the editor does per stroke, through the same core API.
 EDITOR = r"""
 import sys, time
-from matting_studio.core.image_io import load_image
+from matting_studio.core.io import load_image
 from matting_studio.core.pipeline import PipelineSettings, auto_trimap, compute_mask
-from matting_studio.core.session import Autosaver, Project
+from matting_studio.core.autosave import Autosaver
+from matting_studio.core.project import PhotoEdit, Project
 from matting_studio.core.trimap import Stroke, apply_strokes
 
 photo, n = sys.argv[1], int(sys.argv[2])
 image = load_image(photo)
-project = Project.for_image(photo, view={"zoom": 1.0})
-base = auto_trimap(image, compute_mask(image, project.settings()), project.settings())
+edit = PhotoEdit.for_image(photo, view={"zoom": 1.0})
+project = Project(photos=[edit])
+base = auto_trimap(image, compute_mask(image, edit.settings), edit.settings)
 autosaver = Autosaver()
 for i in range(n):
     mode = ("foreground", "background", "unknown")[i % 3]
     stroke = Stroke(mode, 1.5 + (i % 4), ((2.0 * i % 60, 3.0 + i), (60 - 2.0 * i % 50, 40.5)))
-    project.strokes.append(stroke)
+    edit.strokes.append(stroke)
     if i % 5 == 4:
-        project.strokes.pop()  # an undo now and then
-    trimap = apply_strokes(base, project.strokes)
+        edit.strokes.pop()  # an undo now and then
+    trimap = apply_strokes(base, edit.strokes)
     autosaver.save(project)
-print("ready", len(project.strokes), flush=True)
+print("ready", len(edit.strokes), flush=True)
 time.sleep(120)
 """
 
@@ -94,20 +97,19 @@ def test_kill_minus_nine_mid_edit_then_recover(tmp_path, monkeypatch, astronaut_
     me = Autosaver()
     items = me.list_recoverable()
     assert len(items) == 1
-    project = items[0].project
+    project = items[0].project.photos[0]
     expected = _expected_strokes(N_STROKES)
     assert len(project.strokes) == n_kept == len(expected)
     assert project.strokes == expected
-    assert check_source(project).ok
+    assert project.find_source().ok
 
     image = load_image(photo)
     settings = PipelineSettings()
     direct = apply_strokes(auto_trimap(image, compute_mask(image, settings), settings), expected)
     np.testing.assert_array_equal(replay(project, image), direct)
 
-    # Restoring hands the work over to the new session; the old file goes away.
-    me.save(project)
-    me.discard(items[0])
+    # Restoring hands the work over to the new session (saved there first); the old file goes.
+    me.adopt(items[0])
     assert me.list_recoverable() == []
     me.clear()
     assert list_recoverable() == []

@@ -4,23 +4,16 @@ then the exact full-resolution automatic trimap (core side, no Qt)."""
 import numpy as np
 import pytest
 
-import matting_studio.core.document as docmod
-from matting_studio.core.document import (
-    Document,
-    build_matting_request,
-    first_matte,
-    interactive_solve,
-    open_document,
-    open_document_with_preview,
-    preview_size,
-)
-from matting_studio.core.image_io import load_image
+import matting_studio.core.solve as solvemod
+from matting_studio.core.document import Document, open_document, open_document_with_preview
+from matting_studio.core.io import load_image
 from matting_studio.core.pipeline import (
     PipelineSettings,
     auto_trimap,
     compute_mask,
     compute_small_mask,
 )
+from matting_studio.core.solve import SolveRequest, first_matte, preview_size, solve
 from matting_studio.core.trimap import Stroke, TrimapParams, draw_stroke
 from matting_studio.resources_path import SAMPLE_PHOTO, resource_path
 
@@ -33,13 +26,14 @@ def sample():
 @pytest.fixture
 def small_preview(monkeypatch):
     """Photos above 20 000 pixels get a first matte (the sample photo is larger)."""
-    monkeypatch.setattr(docmod, "OPEN_PREVIEW_PIXELS", 20_000)
+    monkeypatch.setattr(solvemod, "OPEN_PREVIEW_PIXELS", 20_000)
 
 
 def test_first_matte_is_solved_at_preview_size_and_enlarged(sample, small_preview):
     settings = PipelineSettings()
-    doc = Document(sample, compute_mask(sample, settings), settings)
-    first = first_matte(doc, compute_small_mask(sample, settings))
+    small = compute_small_mask(sample, settings)
+    doc = Document(sample, small, settings)
+    first = first_matte(sample, small, settings)
     h, w = doc.shape
     assert first.preview and first.alpha.shape == (h, w) and first.trimap.shape == (h, w)
     assert first.alpha.dtype == np.float32 and 0 <= first.alpha.min() and first.alpha.max() <= 1
@@ -53,7 +47,7 @@ def test_first_matte_is_solved_at_preview_size_and_enlarged(sample, small_previe
     assert (first.alpha[first.trimap == 255] == 1).all()
     assert (first.alpha[first.trimap == 0] == 0).all()
     # small photos get none
-    assert first_matte(doc, compute_small_mask(sample, settings), pixels=h * w) is None
+    assert first_matte(sample, small, settings, pixels=h * w) is None
 
 
 def test_open_with_preview_hands_over_a_provisional_document_then_the_exact_trimap(
@@ -71,6 +65,7 @@ def test_open_with_preview_hands_over_a_provisional_document_then_the_exact_trim
     reference = open_document(resource_path(SAMPLE_PHOTO), settings)
     assert np.array_equal(trimap, reference.trimap())  # the same trimap as a plain open
     assert np.array_equal(doc.mask, reference.mask)
+    assert np.array_equal(doc.mask, compute_mask(sample, settings))
     revision = doc.revision
     assert doc.install_auto_trimap(key, trimap)
     assert doc.revision == revision + 1 and not doc.trimap_is_provisional
@@ -103,23 +98,14 @@ def test_strokes_and_settings_changes_while_provisional(sample, small_preview):
     assert not np.array_equal(provisional, expected)
 
 
-def test_a_request_without_quick_preview_reports_none(sample, small_preview, monkeypatch):
-    monkeypatch.setattr(docmod, "FIRST_PREVIEW_PIXELS", 100)
+def test_a_request_without_quick_preview_reports_none(sample, monkeypatch):
+    monkeypatch.setattr(solvemod, "FIRST_PREVIEW_PIXELS", 100)
     settings = PipelineSettings(backend="cf")
-    doc = Document(sample, compute_mask(sample, settings), settings)
-
-    class Progress:
-        def __init__(self):
-            self.previews = []
-
-        def __call__(self, fraction, message):
-            pass
-
-        def partial(self, result):
-            self.previews.append(result)
-
+    doc = Document(sample, compute_small_mask(sample, settings), settings)
     for quick, count in ((True, 1), (False, 0)):
-        p = Progress()
-        request = build_matting_request(sample, doc.trimap(), settings, quick_preview=quick)
-        result = interactive_solve(request, p)
-        assert len(p.previews) == count and not result.preview
+        previews = []
+        result = solve(doc.solve_request(quick_preview=quick), on_preview=previews.append)
+        assert len(previews) == count and not result.preview
+        assert all(p.preview for p in previews)
+    # without a listener there is nothing to preview for
+    assert not solve(SolveRequest.of(sample, doc.trimap(), settings)).preview

@@ -37,13 +37,14 @@ def _stream(png: bytes) -> bytes:
 @pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("bits", [8, 16])
 @pytest.mark.parametrize("channels", [1, 2, 3, 4])
-def test_round_trip_over_several_strips(monkeypatch, threads, bits, channels, deflate):
+def test_round_trip_over_several_strips(monkeypatch, set_budget, threads, bits, channels,
+                                       deflate):
     if deflate == "zlib":  # the fallback where ISA-L is not installed
         monkeypatch.setattr(export, "_deflate", None)
     else:
         assert export._deflate is not None, "isal is a dependency"
     monkeypatch.setattr(export, "STRIP", 16)
-    monkeypatch.setattr(export, "MAX_THREADS", threads)
+    set_budget(threads)
     rng = np.random.default_rng(channels * bits)
     shape = (53, 37) + ((channels,) if channels > 1 else ())
     px = rng.random(shape, dtype=np.float32) * 1.2 - 0.1  # out-of-range values are clipped

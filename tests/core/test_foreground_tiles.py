@@ -22,14 +22,13 @@ def _scene(n: int = 150, seed: int = 0):
     return image, alpha
 
 
-def test_threads_give_the_same_colours(monkeypatch):
+def test_threads_give_the_same_colours(monkeypatch, set_budget):
     image, alpha = _scene()
     monkeypatch.setattr(fgmod, "RADII", (20, 4))
     monkeypatch.setattr(fgmod, "TILE", 24)
-    monkeypatch.setattr(fgmod, "TILE_THREADS", 1)
+    set_budget(1)
     one = estimate_foreground(image, alpha)
-    monkeypatch.setattr(fgmod, "TILE_THREADS", 4)
-    monkeypatch.setattr(fgmod, "usable_cores", lambda: 4)
+    set_budget(4)
     many = estimate_foreground(image, alpha)
     np.testing.assert_array_equal(one, many)
     np.testing.assert_array_equal(many[alpha >= 1.0], image[alpha >= 1.0])
@@ -47,18 +46,21 @@ def test_last_pass_matches_blur_fusion():
     np.testing.assert_array_equal(got, want[inner])
 
 
-def test_progress_on_the_callers_thread_and_cancel(monkeypatch):
+def test_progress_one_call_at_a_time_and_cancel(monkeypatch, set_budget):
     import threading
 
     image, alpha = _scene()
     monkeypatch.setattr(fgmod, "TILE", 16)
-    monkeypatch.setattr(fgmod, "TILE_THREADS", 2)
-    monkeypatch.setattr(fgmod, "usable_cores", lambda: 2)
-    seen = []
-    estimate_foreground(image, alpha,
-                        progress=lambda f, _s: seen.append((f, threading.current_thread())))
-    assert seen and seen[-1][0] == 1.0
-    assert {t for _, t in seen} == {threading.current_thread()}
+    set_budget(2)
+    seen, inside = [], threading.Lock()
+
+    def progress(fraction: float, _message: str) -> None:
+        assert inside.acquire(blocking=False), "progress calls overlap"
+        seen.append(fraction)
+        inside.release()
+
+    estimate_foreground(image, alpha, progress=progress)
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):

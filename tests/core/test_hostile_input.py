@@ -24,7 +24,7 @@ import hostile_files as hf  # noqa: E402
 
 from matting_studio import cli  # noqa: E402
 from matting_studio.core.errors import ImageLoadError  # noqa: E402
-from matting_studio.core.image_io import display_name, load_image  # noqa: E402
+from matting_studio.core.io import display_name, load_image  # noqa: E402
 
 TIMEOUT = 240
 
@@ -148,6 +148,12 @@ def test_cli_batch_over_every_hostile_file(hostile, tiny_model, tmp_path):
     stderr = r.stderr.decode("utf-8", "backslashreplace")
     assert "Traceback" not in stderr and "Error:" not in stderr.replace("error:", "")
     assert r.returncode == 1  # some files are meant to fail
+    # native libraries stay quiet about files we handle (libpng's "iCCP: too short" for
+    # icc_garbage_png.png, OpenCV's "[ERROR] ... TIFF_Error" for the truncated TIFFs):
+    # only our own lines reach stderr
+    ours = ("error: ", "note: ", "WARNING matting_studio", "matting-studio: ")
+    foreign = [ln for ln in stderr.splitlines() if not ln.startswith(ours)]
+    assert not foreign, foreign
     assert _snapshot(folder) == before, "an input file was changed, added or removed"
     counts = {"ok": 0, "error": 0}
     for case in cases:
@@ -214,14 +220,11 @@ def test_cli_never_overwrites_any_input(tmp_path, tiny_model):
     twin = tmp_path / "a.jpg"
     twin.write_bytes(hf.encode(hf.subject(), "JPEG"))
     before = _snapshot(tmp_path)
-    code = cli.main(["cutout", "-q", "--model", str(tiny_model), "--preset", "u2netp",
-                     str(victim), str(a), str(twin)])
-    assert code == 1
-    after = _snapshot(tmp_path)
-    assert after[str(victim)] == before[str(victim)]
-    assert after[str(a)] == before[str(a)] and after[str(twin)] == before[str(twin)]
-    # victim itself produced a_cutout_cutout.png; a.png and a.jpg were refused
-    assert (tmp_path / "a_cutout_cutout.png").exists()
+    with pytest.raises(SystemExit) as e:  # refused before any work: a usage error
+        cli.main(["cutout", "-q", "--model", str(tiny_model), "--preset", "u2netp",
+                  str(victim), str(a), str(twin)])
+    assert e.value.code == 2
+    assert _snapshot(tmp_path) == before  # nothing written, nothing changed
 
 
 def test_cli_alpha_out_onto_the_trimap_is_refused(tmp_path, capsys):
@@ -230,9 +233,10 @@ def test_cli_alpha_out_onto_the_trimap_is_refused(tmp_path, capsys):
     tri_cases = hf.trimap_cases(tmp_path / "t")
     tri = tmp_path / "t" / tri_cases[0].name
     before = tri.read_bytes()
-    code = cli.main(["cutout", "-q", str(photo), "--trimap", str(tri), "--alpha-out", str(tri)])
-    assert code == 1 and tri.read_bytes() == before
-    assert "refusing to overwrite" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        cli.main(["cutout", "-q", str(photo), "--trimap", str(tri), "--alpha-out", str(tri)])
+    assert e.value.code == 2 and tri.read_bytes() == before
+    assert "is an input file; refusing to write the alpha over it" in capsys.readouterr().err
 
 
 def test_cli_user_trimaps_of_odd_sizes_and_values(tmp_path, capsys):
@@ -266,7 +270,7 @@ def test_cli_unwritable_output_folder_leaves_nothing(tmp_path, tiny_model, monke
     """A full disk while writing: one clear line, no partial or temporary file."""
     import errno
 
-    from matting_studio.core import image_io
+    from matting_studio.core.io import atomic
 
     photo = tmp_path / "p.png"
     photo.write_bytes(hf.encode(hf.subject(), "PNG"))
@@ -277,10 +281,10 @@ def test_cli_unwritable_output_folder_leaves_nothing(tmp_path, tiny_model, monke
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(image_io.os, "fsync", full)
+    monkeypatch.setattr(atomic.os, "fsync", full)
     code = cli.main(["cutout", "-q", "--model", str(tiny_model), "--preset", "u2netp",
                      str(photo), "-o", str(out)])
-    monkeypatch.setattr(image_io.os, "fsync", real_fsync)
+    monkeypatch.setattr(atomic.os, "fsync", real_fsync)
     err = capsys.readouterr().err
     assert code == 1 and "disk is full" in err and "Traceback" not in err
     assert list(out.iterdir()) == []
@@ -309,7 +313,7 @@ def test_tiff_orientation_every_depth(kind):
     """OpenCV applies a TIFF's Orientation itself; Pillow does not: upright exactly once."""
     import cv2
 
-    from matting_studio.core.image_io import decode_image
+    from matting_studio.core.io import decode_image
 
     base = hf.subject()
     ref = base.astype(np.float32) / 255.0
@@ -329,3 +333,133 @@ def test_tiff_orientation_every_depth(kind):
         assert img.size == (hf.W, hf.H), (kind, o)
         assert np.abs(img.rgb - want).max() < 1e-3, (kind, o)
         assert img.bit_depth == (8 if kind == "uint8" else 16)
+
+
+def _peak_rss_mb(code: str) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``code`` in a fresh Python; (result, its peak resident memory in MB). VmHWM, not
+    ru_maxrss: the latter keeps the high-water mark of the forked parent across exec."""
+    code += ("hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM:')]\n"
+             "print('peak', hwm[0].split()[1])\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    peak = [ln for ln in r.stdout.splitlines() if ln.startswith("peak ")]
+    r.stdout = "\n".join(ln for ln in r.stdout.splitlines() if not ln.startswith("peak "))
+    return r, int(peak[0].split()[1]) / 1024 if peak else float("inf")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM: Linux")
+def test_tiny_jpeg_declaring_a_huge_picture_is_refused_before_decoding(tmp_path):
+    """A 1.8 KB JPEG declaring 14000 × 14000 (under the 200 MP limit) used to decode to a 9 GB
+    peak: it cannot hold that many pixels, so it is refused from its size."""
+    small = hf.encode(hf.subject()[:16, :16], "JPEG", quality=50)
+    bomb = tmp_path / "tiny_bomb.jpg"
+    bomb.write_bytes(hf.jpeg_with_sof_size(small, 14000, 14000))
+    assert bomb.stat().st_size < 2048
+    png = tmp_path / "tiny_bomb.png"
+    png.write_bytes(hf.raw_png(14000, 14000, 8, 2, b"\x00" * 64))
+    code = ("import sys\nfrom matting_studio.core.io import load_image\n"
+            "for p in sys.argv[1:] or [%r, %r]:\n"
+            "    try:\n        load_image(p)\n    except Exception as e:\n"
+            "        print(type(e).__name__, e)\n" % (str(bomb), str(png)))
+    r, peak = _peak_rss_mb(code)
+    lines = r.stdout.strip().splitlines()
+    assert r.returncode == 0 and len(lines) == 2, r.stdout + r.stderr
+    assert lines[0].startswith("ImageLoadError tiny_bomb.jpg: the JPEG file is truncated")
+    assert lines[1].startswith("ImageLoadError tiny_bomb.png: the PNG file is truncated")
+    assert "14000×14000" in lines[0] and peak < 400, peak
+
+
+def _address_space_limited(code: str, headroom_mb: int, env=None) -> subprocess.CompletedProcess:
+    """Run ``code`` after ``setup`` with RLIMIT_AS set to what the process holds plus
+    ``headroom_mb`` (``ulimit -v``), so imports succeed and the photo work does not."""
+    prelude = (
+        "import resource, sys\n"
+        "import numpy, cv2, PIL.Image, onnxruntime, scipy.sparse\n"
+        "from matting_studio import cli\n"
+        "from matting_studio.core import memory\n"
+        f"limit = memory._virtual_size() + {headroom_mb} * 2**20\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+    )
+    return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True,
+                          text=True, timeout=TIMEOUT, env=dict(os.environ, **(env or {})))
+
+
+def _flat_png(path: Path, w: int, h: int) -> None:
+    from matting_studio.core.export import encode_png_rows
+
+    row = np.full((1, w, 3), 90, np.uint8)
+    path.write_bytes(encode_png_rows(lambda y0, y1: np.repeat(row, y1 - y0, 0), h, w, 3, 8))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc: Linux")
+def test_memory_is_checked_from_the_header_under_ulimit_v(tmp_path):
+    photo = tmp_path / "big.png"
+    _flat_png(photo, 10_000, 8_000)  # 80 MP, ~3 GB to cut out; a 240 KB file
+    r = _address_space_limited(
+        f"code = cli.main(['cutout', '-q', '--threads', '1', {str(photo)!r}])\n"
+        "sys.exit(code)\n", headroom_mb=1200)
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert r.returncode == 1 and len(errors) == 1, r.stderr
+    assert "big.png: this 10000×8000 photo needs about 3.2 GB of memory to cut out;" in \
+        errors[0] and "GB available" in errors[0], errors
+    assert "Traceback" not in r.stderr
+    assert sorted(os.listdir(tmp_path)) == ["big.png"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc: Linux")
+@pytest.mark.parametrize("headroom_mb", [400, 800, 950])
+def test_running_out_of_memory_anyway_is_one_line(tmp_path, tiny_model, headroom_mb):
+    """With the check off, the cut-out runs out of address space somewhere in numpy, OpenCV
+    (its "Insufficient memory" error) or onnxruntime, while decoding or later: one line that
+    says so, exit 1, nothing written."""
+    photo = tmp_path / "big.png"
+    _flat_png(photo, 6000, 4000)
+    r = _address_space_limited(
+        f"code = cli.main(['cutout', '-q', '--threads', '1', '--model', {str(tiny_model)!r}, "
+        f"'--preset', 'u2netp', {str(photo)!r}])\nsys.exit(code)\n", headroom_mb=headroom_mb,
+        env={"MATTING_STUDIO_MEMORY_CHECK": "0"})
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert r.returncode == 1 and len(errors) == 1, r.stderr
+    assert "big.png: not enough memory" in errors[0], errors
+    assert "Traceback" not in r.stderr and "unexpected" not in r.stderr
+    assert sorted(os.listdir(tmp_path)) == ["big.png"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process ids are checked on POSIX")
+def test_leftovers_of_killed_runs_are_removed_later_and_only_ours(tmp_path):
+    import signal
+    import time
+
+    from matting_studio.core.io import atomic, write_atomic
+
+    # a real run killed while writing: it made its temporary file, then died
+    child = subprocess.run(
+        [sys.executable, "-c",
+         "import os, signal, sys\nfrom pathlib import Path\n"
+         "from matting_studio.core.io.atomic import temp_file\n"
+         "fd, name = temp_file(Path(sys.argv[1]), 'cutout')\nos.write(fd, b'half')\n"
+         "print(name, flush=True)\nos.kill(os.getpid(), signal.SIGKILL)\n", str(tmp_path)],
+        capture_output=True, text=True, timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    killed = Path(child.stdout.strip())
+    assert killed.exists() and killed.name.startswith(".cutout.")
+    mine_live = Path(atomic.temp_file(tmp_path, "busy")[1])  # this process: alive
+    other_host = tmp_path / ".x.abcd1234.0badc0de-12345.part"
+    stranger = tmp_path / ".someone-else.part"
+    user_file = tmp_path / "notes.part"
+    for p in (other_host, stranger, user_file):
+        p.write_bytes(b"keep")
+    old = time.time() - 2 * atomic.STALE_AFTER
+    for p in (killed, mine_live, other_host, stranger, user_file):
+        os.utime(p, (old, old))
+    fresh_dead = tmp_path / killed.name.replace(".cutout.", ".fresh.")
+    fresh_dead.write_bytes(b"young")  # same dead writer, but written just now: kept for now
+    assert atomic.remove_stale_parts(tmp_path) == [killed]
+    assert not killed.exists()
+    for p in (mine_live, other_host, stranger, user_file, fresh_dead):
+        assert p.exists(), p
+    # and a write into the folder does the same on its own (once per folder and process)
+    os.utime(fresh_dead, (old, old))
+    atomic._cleaned.discard(os.path.normcase(os.path.abspath(tmp_path)))
+    write_atomic(tmp_path / "out.png", b"data")
+    assert not fresh_dead.exists() and mine_live.exists()

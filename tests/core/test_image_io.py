@@ -1,12 +1,11 @@
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from matting_studio.core.errors import ExportError, ImageLoadError
-from matting_studio.core.image_io import load_image, write_atomic
+from matting_studio.core.io import load_image, write_atomic
 
 
 def _rgb(h=20, w=30, seed=0):

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from matting_studio.core import image_io
 from matting_studio.core.errors import ImageLoadError
-from matting_studio.core.image_io import decode_image
+from matting_studio.core.io import decode as io_decode
+from matting_studio.core.io import decode_image
+from matting_studio.core.io import png as io_png
 
 
 def _png(mode: str, exif_orientation: int | None = None, icc: bool = False) -> bytes:
@@ -43,7 +44,7 @@ def _chunks(data: bytes) -> list[bytes]:
 def _both(data: bytes, monkeypatch):
     fast = decode_image(data, "x.png")
     with monkeypatch.context() as m:
-        m.setattr(image_io, "_fast_png", lambda *a: None)
+        m.setattr(io_decode, "fast_png", lambda *a: None)
         slow = decode_image(data, "x.png")
     return fast, slow
 
@@ -61,7 +62,7 @@ def _same(a, b):
 @pytest.mark.parametrize("orientation", [None, 6])
 def test_fast_path_equals_pillow(monkeypatch, mode, orientation):
     data = _png(mode, orientation, icc=True)
-    assert image_io._fast_png(Image.open(io.BytesIO(data)), data, "PNG", "x") is not None
+    assert io_png.fast_png(Image.open(io.BytesIO(data)), data, "PNG", "x") is not None
     fast, slow = _both(data, monkeypatch)
     _same(fast, slow)
     assert fast.icc_profile is not None
@@ -77,7 +78,7 @@ def test_exif_after_the_image_data_is_still_read(monkeypatch):
     exif = [c for c in chunks if c[4:8] == b"eXIf"]
     rest = [c for c in chunks if c[4:8] != b"eXIf"]
     data = b"\x89PNG\r\n\x1a\n" + b"".join(rest[:-1] + exif + rest[-1:])  # eXIf before IEND
-    assert image_io._fast_png(Image.open(io.BytesIO(data)), data, "PNG", "x") is None
+    assert io_png.fast_png(Image.open(io.BytesIO(data)), data, "PNG", "x") is None
     img = decode_image(data, "x.png")
     assert img.rgb.shape[:2] == (31, 23)
 
@@ -86,18 +87,18 @@ def test_bad_crc_and_truncation_take_pillows_path(monkeypatch):
     data = bytearray(_png("RGB"))
     idat = data.index(b"IDAT")
     data[idat + 6] ^= 0xFF  # damage the image data: its CRC no longer matches
-    assert not image_io._png_chunks_ok(bytes(data))
+    assert not io_png.png_chunks_ok(bytes(data))
     with pytest.raises(ImageLoadError) as fast:
         decode_image(bytes(data), "x.png")
     with monkeypatch.context() as m:
-        m.setattr(image_io, "_fast_png", lambda *a: None)
+        m.setattr(io_decode, "fast_png", lambda *a: None)
         with pytest.raises(ImageLoadError) as slow:
             decode_image(bytes(data), "x.png")
     assert str(fast.value) == str(slow.value)
     good = _png("RGB")
-    assert image_io._png_chunks_ok(good)
-    assert not image_io._png_chunks_ok(good[:-12])  # no IEND
-    assert not image_io._png_chunks_ok(good + b"junk")
+    assert io_png.png_chunks_ok(good)
+    assert not io_png.png_chunks_ok(good[:-12])  # no IEND
+    assert not io_png.png_chunks_ok(good + b"junk")
 
 
 def test_transparency_chunk_keeps_pillows_path(monkeypatch):
@@ -105,7 +106,7 @@ def test_transparency_chunk_keeps_pillows_path(monkeypatch):
     buf = io.BytesIO()
     im.save(buf, "PNG", transparency=(0, 0, 0))
     data = buf.getvalue()
-    assert image_io._fast_png(Image.open(io.BytesIO(data)), data, "PNG", "x") is None
+    assert io_png.fast_png(Image.open(io.BytesIO(data)), data, "PNG", "x") is None
     img = decode_image(data, "x.png")
     assert img.source_alpha is not None and float(img.source_alpha.max()) == 0.0
 
@@ -115,7 +116,7 @@ def test_animated_png_keeps_pillows_path(monkeypatch):
     buf = io.BytesIO()
     frames[0].save(buf, "PNG", save_all=True, append_images=frames[1:], default_image=False)
     data = buf.getvalue()
-    assert not image_io._png_chunks_ok(data)
+    assert not io_png.png_chunks_ok(data)
     fast, slow = _both(data, monkeypatch)
     _same(fast, slow)
 
@@ -125,4 +126,4 @@ def test_piecewise_crc_equals_zlib(size):
     import zlib
 
     data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8).tobytes()
-    assert image_io._crc32_holding_gil(memoryview(data)) == zlib.crc32(data)
+    assert io_png.crc32_holding_gil(memoryview(data)) == zlib.crc32(data)

@@ -2,11 +2,10 @@
 
 import numpy as np
 
-from matting_studio.core import document as docmod
-from matting_studio.core.document import (MattingResult, build_matting_request, interactive_solve,
-                                          preview_alpha, solve_request)
-from matting_studio.core.image_io import LoadedImage
+from matting_studio.core import solve as solvemod
+from matting_studio.core.io import LoadedImage
 from matting_studio.core.pipeline import PipelineSettings
+from matting_studio.core.solve import SolveRequest, SolveResult, preview, solve
 from matting_studio.core.trimap import Stroke, apply_strokes
 
 
@@ -23,13 +22,15 @@ def test_preview_after_a_stroke_matches_the_full_solve_near_it(make_disc):
     image, gt, trimap = _big_disc(make_disc)
     img = _image(image)
     settings = PipelineSettings()
-    first = solve_request(build_matting_request(img, trimap, settings))
+    first = solve(SolveRequest.of(img, trimap, settings))
     stroke = Stroke("background", 5.0, ((80.0, 40.0), (80.0, 60.0)))  # cuts into the disc
     edited = apply_strokes(trimap, [stroke])
-    req = build_matting_request(img, edited, settings, revision=1,
-                                previous=MattingResult(trimap, first.alpha, None, 0))
-    quick, region = preview_alpha(req)
-    full = solve_request(req).alpha
+    req = SolveRequest.of(img, edited, settings, revision=1,
+                          previous=SolveResult(trimap, first.alpha, None, 0))
+    result = preview(req)
+    quick, region = result.alpha, result.region
+    assert result.preview and result.revision == 1
+    full = solve(req).alpha
     assert quick.shape == full.shape
     y0, y1, x0, x1 = stroke.bounds(edited.shape)
     near = np.s_[y0:y1, x0:x1]
@@ -47,25 +48,34 @@ def test_preview_after_a_stroke_matches_the_full_solve_near_it(make_disc):
 def test_no_preview_when_nothing_changed_or_photo_small(make_disc):
     image, gt, trimap = _big_disc(make_disc, 64)
     img = _image(image)
-    first = solve_request(build_matting_request(img, trimap, PipelineSettings()))
-    same = build_matting_request(img, trimap, PipelineSettings(), previous=first)
-    assert preview_alpha(same) is None
-    assert preview_alpha(build_matting_request(img, trimap, PipelineSettings())) is None
+    first = solve(SolveRequest.of(img, trimap, PipelineSettings()))
+    same = SolveRequest.of(img, trimap, PipelineSettings(), previous=first)
+    assert preview(same) is None
+    assert preview(SolveRequest.of(img, trimap, PipelineSettings())) is None
 
 
 def test_first_solve_of_a_large_photo_previews_at_reduced_size(monkeypatch, make_disc):
     image, gt, trimap = _big_disc(make_disc, 200)
-    monkeypatch.setattr(docmod, "FIRST_PREVIEW_PIXELS", 100 * 100)
-    req = build_matting_request(_image(image), trimap, PipelineSettings())
+    monkeypatch.setattr(solvemod, "FIRST_PREVIEW_PIXELS", 100 * 100)
+    req = SolveRequest.of(_image(image), trimap, PipelineSettings())
     seen = []
-
-    def progress(f, m):
-        pass
-
-    progress.partial = seen.append
-    final = interactive_solve(req, progress)
+    final = solve(req, on_preview=seen.append)
     assert len(seen) == 1 and seen[0].preview and not final.preview and seen[0].region is None
     quick = seen[0].alpha
     unknown = trimap == 128
     assert np.abs(quick - final.alpha)[unknown].mean() < 0.05
     assert np.abs(final.alpha - gt)[unknown].mean() < 0.05
+
+
+def test_every_alpha_is_capped_by_the_files_own_transparency(make_disc):
+    """The source-alpha rule (ADR 0001) holds for previews and full solves alike, from the
+    one place that applies it."""
+    image, gt, trimap = _big_disc(make_disc, 64)
+    source_alpha = np.full(trimap.shape, 0.5, np.float32)
+    img = LoadedImage(rgb=image.astype(np.float32), source_alpha=source_alpha, bit_depth=8,
+                      icc_profile=None, exif=None)
+    first = solve(SolveRequest.of(img, trimap, PipelineSettings()))
+    assert first.alpha.max() <= 0.5 and first.alpha.max() > 0.4
+    edited = apply_strokes(trimap, [Stroke("foreground", 4.0, ((20.0, 32.0),))])
+    quick = preview(SolveRequest.of(img, edited, PipelineSettings(), previous=first))
+    assert quick.alpha.max() <= 0.5

@@ -18,7 +18,7 @@ def test_core_sources_do_not_mention_qt():
 def test_importing_core_and_cli_cutout_loads_no_qt():
     code = (
         "import sys\n"
-        "import matting_studio.core.pipeline, matting_studio.core.image_io, matting_studio.core.export\n"
+        "import matting_studio.core.pipeline, matting_studio.core.io, matting_studio.core.export\n"
         "import matting_studio.cli as c; c._cutout_parser()\n"
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', 'PyQt'))]\n"
         "print(bad); sys.exit(1 if bad else 0)\n"

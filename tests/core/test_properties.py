@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from matting_studio.core.session import Project, load_project, save_project
+from matting_studio.core.photo_source import Fingerprint
+from matting_studio.core.project import PhotoEdit, Project, load_project, save_project
 from matting_studio.core.trimap import (
     BACKGROUND,
     FOREGROUND,
@@ -168,10 +169,10 @@ def test_normalize_trimap_resizes_same_aspect(h, w, f):
 
 @FAST
 @given(st.floats(allow_nan=True, allow_infinity=True), st.floats(allow_nan=True))
-def test_stroke_refuses_non_finite(r, x):
+def test_stroke_refuses_non_finite_or_out_of_range(r, x):
     import math
 
-    assume(not (math.isfinite(r) and r > 0 and math.isfinite(x)))
+    assume(not (math.isfinite(r) and 0.05 <= r <= 5e4 and math.isfinite(x) and abs(x) <= 1e6))
     with pytest.raises(ValueError):
         Stroke("foreground", r, ((x, 1.0),))
 
@@ -186,15 +187,16 @@ def test_draw_stroke_stays_in_uint8_and_in_place(stroke, h, w):
 
 @FAST
 @given(st.lists(st.builds(Stroke, mode=st.sampled_from(sorted(STROKE_VALUES)),
-                          radius=st.floats(1e-3, 1e6, allow_nan=False),
-                          points=st.lists(st.tuples(st.floats(-1e9, 1e9), st.floats(-1e9, 1e9)),
+                          radius=st.floats(0.05, 5e4, allow_nan=False),
+                          points=st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6)),
                                           max_size=5).map(tuple)), max_size=6),
        st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.floats(allow_nan=False,
                        allow_infinity=False), st.text(max_size=10), st.booleans()), max_size=4),
        st.text(min_size=1, max_size=30).filter(lambda s: "\x00" not in s))
 def test_project_round_trip(tmp_path_factory, ss, view, name):
     folder = tmp_path_factory.mktemp("p")
-    proj = Project(source_path=f"/photos/{name}.jpg", source_sha256="ab" * 32, source_size=123,
-                   strokes=ss, view=view, model_path=None, preset=None)
+    edit = PhotoEdit(source_path=f"/photos/{name}.jpg", fingerprint=Fingerprint(123, "ab" * 32),
+                     strokes=ss, view=view)
+    proj = Project(photos=[edit])
     back = load_project(save_project(folder / "x.msproj", proj))
-    assert back == proj and back.strokes == ss
+    assert back == proj and back.photos[0].strokes == ss

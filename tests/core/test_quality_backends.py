@@ -3,12 +3,16 @@
 import numpy as np
 import pytest
 
-from matting_studio.core.auto_trimap import (AdaptiveTrimapParams, adaptive_trimap,
-                                             band_half_width, predict_mask_tta)
+from matting_studio.core.auto_trimap import (
+    AdaptiveTrimapParams,
+    adaptive_trimap,
+    band_half_width,
+    predict_mask_tta,
+)
+from matting_studio.core.io import LoadedImage
 from matting_studio.core.matting import BACKENDS, DEFAULT_BACKEND, solve_alpha
 from matting_studio.core.matting.ifm import FlowParams, solve_flows
 from matting_studio.core.pipeline import PipelineSettings, auto_trimap
-from matting_studio.core.image_io import LoadedImage
 from matting_studio.core.trimap import make_trimap
 
 
@@ -182,8 +186,8 @@ def test_lle_weights_equal_the_direct_kxk_solve():
     assert np.abs(rebuilt - colours[query]).max() < 0.05
 
 
-def test_ifm_needs_no_jit():
-    """ifm is numpy/scipy only: importing and running it loads neither numba nor pymatting."""
+def test_no_backend_needs_a_jit():
+    """Every backend is numpy/scipy only: running them loads neither numba nor pymatting."""
     import subprocess
     import sys
 
@@ -191,35 +195,23 @@ def test_ifm_needs_no_jit():
             "from matting_studio.core.matting import solve_alpha\n"
             "img = np.random.default_rng(0).random((40, 40, 3))\n"
             "tri = np.zeros((40, 40), np.uint8); tri[10:30, 10:30] = 128; tri[15:25, 15:25] = 255\n"
-            "a = solve_alpha(img, tri, 'ifm')\n"
-            "assert a.shape == (40, 40)\n"
+            "for name in ('ifm', 'cf', 'knn'):\n"
+            "    assert solve_alpha(img, tri, name).shape == (40, 40)\n"
             "print(sorted(m for m in ('numba', 'pymatting') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
-def test_ifm_loads_the_kd_tree_without_scipy_spatial():
-    """The k-d tree comes from its own extension module (scipy.spatial's package import costs
-    ~0.2 s of CLI start-up); it is scipy's own class, and a later ``import scipy.spatial``
-    shares it and gives the same neighbours."""
-    import subprocess
-    import sys
+def test_knn_laplacian_is_the_published_one():
+    """Our KNN Laplacian (scipy's k-d tree) is the matrix pymatting builds for KNN matting."""
+    from pymatting.laplacian.knn_laplacian import knn_laplacian as reference
 
-    code = ("import sys, numpy as np\n"
-            "from matting_studio.core.matting import solve_alpha\n"
-            "import matting_studio.core.matting.ifm as ifm\n"
-            "img = np.random.default_rng(0).random((40, 40, 3))\n"
-            "tri = np.zeros((40, 40), np.uint8); tri[10:30, 10:30] = 128; tri[15:25, 15:25] = 255\n"
-            "a = solve_alpha(img, tri, 'ifm')\n"
-            "print('scipy.spatial' in sys.modules)\n"
-            "import scipy.spatial\n"
-            "print(scipy.spatial.cKDTree is ifm.cKDTree)\n"
-            "pts = np.random.default_rng(1).random((500, 5))\n"
-            "d1, i1 = ifm.cKDTree(pts).query(pts[:50], 4)\n"
-            "d2, i2 = scipy.spatial.KDTree(pts).query(pts[:50], 4)\n"
-            "print(bool((i1 == i2).all()))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True", "True"], out.stdout + out.stderr
+    from matting_studio.core.matting.knn import knn_laplacian
+
+    image = np.random.default_rng(3).random((24, 30, 3))
+    ours, theirs = knn_laplacian(image), reference(image)
+    assert ours.shape == theirs.shape == (720, 720)
+    assert abs(ours - theirs).max() < 1e-6
 
 
 def test_coarse_factor_budget_floor_and_ceiling():
@@ -259,7 +251,7 @@ def test_knn_crop_with_one_kind_of_known_pixels():
 def test_flow_system_terms_sum_to_one_symmetric_matrix():
     """The system kept as separate terms (no merged matrix): its product, its diagonal (the
     Jacobi preconditioner) and the two-thread product all agree with the dense sum."""
-    from matting_studio.core.matting.ifm import SplitProduct, _pool, build_flow_system
+    from matting_studio.core.matting.ifm import SplitProduct, build_flow_system
 
     image, trimap, _ = _soft_disc()
     system = build_flow_system(image, trimap)
@@ -277,8 +269,7 @@ def test_flow_system_terms_sum_to_one_symmetric_matrix():
     np.testing.assert_allclose(system.diagonal, np.diag(dense), rtol=1e-12)
     x = np.random.default_rng(1).random(m)
     np.testing.assert_allclose(system.dot(x), dense @ x, rtol=1e-10, atol=1e-12)
-    with _pool() as pool:
-        np.testing.assert_array_equal(SplitProduct(system, pool).dot(x), system.dot(x))
+    np.testing.assert_array_equal(SplitProduct(system).dot(x), system.dot(x))
     # the intra-unknown term is a graph Laplacian: its rows sum to zero
     no_ku = build_flow_system(image, trimap, FlowParams(ku_weight=0.0))
     w, wt = no_ku.similarity
@@ -286,35 +277,13 @@ def test_flow_system_terms_sum_to_one_symmetric_matrix():
     np.testing.assert_allclose(lap.sum(axis=1), 0.0, atol=1e-12)
 
 
-def test_ifm_two_thread_product_gives_the_same_alpha(monkeypatch):
+def test_ifm_two_thread_product_gives_the_same_alpha(monkeypatch, set_budget):
     from matting_studio.core.matting import ifm
 
     image, trimap, _ = _soft_disc(n=96)
+    set_budget(2)
     monkeypatch.setattr(ifm, "PARALLEL_NNZ", 0)  # split even this small system
-    monkeypatch.setattr(ifm, "usable_cores", lambda: 2)
     split = solve_flows(image, trimap, progress=lambda *a: None)
     monkeypatch.setattr(ifm, "PARALLEL_NNZ", 10**12)
     serial = solve_flows(image, trimap, progress=lambda *a: None)
     np.testing.assert_array_equal(split, serial)
-
-
-def test_scipy_sparse_import_leaves_numpy_as_it_was():
-    """``import_sparse`` keeps scipy from importing numpy.testing / f2py / ma at start-up; numpy's
-    namespace is restored afterwards and scipy's copy of it still reaches every submodule."""
-    import subprocess
-    import sys
-
-    code = ("import sys, numpy\n"
-            "all_before, dir_before = list(numpy.__all__), sorted(dir(numpy))\n"
-            "from matting_studio.core.matting.scipy_parts import import_sparse\n"
-            "sp = import_sparse()\n"
-            "print(sorted(m for m in ('numpy.testing', 'numpy.f2py', 'numpy.ma')\n"
-            "             if m in sys.modules))\n"
-            "print(numpy.__all__ == all_before and sorted(dir(numpy)) == dir_before)\n"
-            "import scipy._lib.array_api_compat.numpy as compat\n"
-            "print(compat.ma is numpy.ma and compat.testing is numpy.testing)\n"
-            "m = sp.csr_matrix(numpy.eye(3))\n"
-            "print((m @ numpy.ones(3)).tolist())\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split("\n")[:4] == ["[]", "True", "True", "[1.0, 1.0, 1.0]"], (
-        out.stdout + out.stderr)

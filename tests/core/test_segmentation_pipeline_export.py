@@ -1,21 +1,32 @@
 """Real u2netp model, real matting, real PNG round trips."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from matting_studio.core.errors import ModelError
 from matting_studio.core.export import encode_png, save_cutout
-from matting_studio.core.image_io import LoadedImage, load_image
+from matting_studio.core.io import LoadedImage, load_image
 from matting_studio.core.pipeline import PipelineSettings, export_result, run_cutout
-from matting_studio.core.segmentation import (PRESETS, SegmentationModel, default_model_path,
-                                              get_model, guess_preset, preset_for)
+from matting_studio.core.segmentation import (
+    PRESETS,
+    SegmentationModel,
+    default_model_path,
+    get_model,
+    guess_preset,
+    preset_for,
+)
 
 
-def test_embedded_model_found_without_importing_rembg():
+def test_embedded_model_ships_inside_our_package():
     import sys
+
+    import matting_studio
     p = default_model_path()
-    assert p.name == "u2netp.onnx" and p.stat().st_size > 4_000_000
+    assert p.name == "u2netp.onnx" and p.stat().st_size == 4_574_861
+    assert p.parent == Path(matting_studio.__file__).resolve().parent / "models"
     assert "rembg" not in sys.modules
 
 
@@ -48,7 +59,7 @@ def test_preset_guess_from_file_name(tmp_path):
     assert guess_preset(Path("isnet-general-use.onnx")) == "isnet-general-use"
     assert guess_preset(Path("BiRefNet-general-epoch_244.onnx")) == "birefnet"
     assert guess_preset(Path("u2net.onnx")) == "u2net"
-    assert guess_preset(Path("mystery.onnx")) == "u2netp"
+    assert guess_preset(Path("mystery.onnx")) is None  # then the ONNX signature decides
 
 
 def _loaded(rgb, path=None, bits=8, icc=None, exif=None):

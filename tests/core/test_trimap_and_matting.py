@@ -7,8 +7,14 @@ from pymatting import estimate_alpha_cf
 from matting_studio.core.errors import Cancelled, MattingError, TrimapError
 from matting_studio.core.matting import solve_alpha
 from matting_studio.core.progress import CancelToken
-from matting_studio.core.trimap import (Stroke, TrimapParams, apply_strokes, make_trimap,
-                                        normalize_trimap, stroke_mask)
+from matting_studio.core.trimap import (
+    Stroke,
+    TrimapParams,
+    apply_strokes,
+    make_trimap,
+    normalize_trimap,
+    stroke_mask,
+)
 
 
 def _square_mask(n=60, a=20, b=40):

@@ -23,6 +23,14 @@ def _isolated_qsettings(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def data(tmp_path, monkeypatch):
+    """The per-user data folder (autosave, downloaded models), here a fresh one per test."""
+    d = tmp_path / "data"
+    monkeypatch.setenv("MATTING_STUDIO_DATA_DIR", str(d))
+    return d
+
+
+@pytest.fixture
 def app_settings(tmp_path):
     from matting_studio.gui.settings import AppSettings
 

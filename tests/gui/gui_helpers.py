@@ -28,11 +28,27 @@ def paint(view, points, steps: int = 4) -> None:
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[-1])
 
 
+class Answers:
+    """A stand-in for the session keeper's dialogs: answers in turn (then "discard", or the
+    last choice offered), and remembers what was asked."""
+
+    def __init__(self, answers=()):
+        self.answers = list(answers)
+        self.asked: list[tuple] = []
+
+    def __call__(self, title, text, info, choices):
+        self.asked.append((title, text, info, choices))
+        if self.answers:
+            return self.answers.pop(0)
+        return "discard" if "discard" in choices else choices[-1]
+
+
 def make_window(qtbot, app_settings, synchronous=False, **kw):
     from matting_studio.gui.main_window import MainWindow
 
     win = MainWindow(settings=app_settings, synchronous=synchronous,
                      confirm_overwrite=kw.pop("confirm_overwrite", lambda _parent, _path: True))
+    win.recovery.ask = Answers(kw.pop("answers", ()))
     qtbot.addWidget(win)
     win.resize(1100, 760)
     win.show()
@@ -58,3 +74,12 @@ def open_and_wait(qtbot, win, path, timeout=ALPHA_TIMEOUT_MS):
     qtbot.waitUntil(lambda: win.controller.doc is not None
                     and Path(win.controller.doc.path) == Path(path), timeout=timeout)
     wait_alpha(qtbot, win, timeout)
+
+
+def view_pixels(view, layer: str = "base"):
+    """The full-resolution pixels of a view's layer as (h, w, 4) uint8 RGBA (straight)."""
+    from matting_studio.gui.qimage import qimage_to_array
+
+    source = getattr(view, layer).source
+    h, w = source.arrays[0].shape[:2]
+    return qimage_to_array(source.region(0, h, 0, w))

@@ -40,3 +40,16 @@ def test_screenshot_of_a_missing_file_fails_cleanly(tmp_path):
     r = _run([str(tmp_path / "nope.jpg"), "--screenshot", str(tmp_path / "x.png")], tmp_path)
     assert r.returncode == 1 and "nope.jpg" in r.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("content", [b"not a photo at all", b"\x89PNG\r\n\x1a\n" + b"\0" * 30])
+def test_screenshot_of_a_bad_file_prints_one_line_and_never_waits(tmp_path, content):
+    """Scripts use --screenshot: a problem is one line on stderr and exit status 1, never a
+    dialog waiting for a click (the run would hang until its timeout)."""
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(content)
+    r = _run([str(bad), "--screenshot", str(tmp_path / "x.png")], tmp_path)
+    assert r.returncode == 1
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("matting-studio:")]
+    assert len(lines) == 1 and "bad.png" in lines[0] and "Traceback" not in r.stderr
+    assert not (tmp_path / "x.png").exists()

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from gui_helpers import make_window
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "core"))
@@ -32,7 +31,7 @@ def test_every_hostile_file_in_the_editor(qtbot, app_settings, tmp_path):
     import onnx_models
     from PySide6.QtWidgets import QMessageBox
 
-    from matting_studio.core.image_io import display_name
+    from matting_studio.core.io import display_name
     from matting_studio.core.pipeline import PipelineSettings
 
     folder = tmp_path / "hostile"

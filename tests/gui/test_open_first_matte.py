@@ -10,8 +10,8 @@ import pytest
 from gui_helpers import wait_alpha
 
 import matting_studio.core.document as docmod
-from matting_studio.core.document import Document, first_matte
-from matting_studio.core.image_io import load_image
+import matting_studio.core.solve as solvemod
+from matting_studio.core.io import load_image
 from matting_studio.core.matting import solve_alpha
 from matting_studio.core.pipeline import (
     PipelineSettings,
@@ -19,6 +19,7 @@ from matting_studio.core.pipeline import (
     compute_mask,
     compute_small_mask,
 )
+from matting_studio.core.solve import first_matte
 from matting_studio.core.trimap import Stroke, draw_stroke
 
 PREVIEW_PIXELS = 10_000
@@ -27,7 +28,7 @@ PREVIEW_PIXELS = 10_000
 @pytest.fixture(autouse=True)
 def _small_first_matte(monkeypatch):
     """The 128 and 160 px test photos count as large: first matte at 10 000 pixels."""
-    monkeypatch.setattr(docmod, "OPEN_PREVIEW_PIXELS", PREVIEW_PIXELS)
+    monkeypatch.setattr(solvemod, "OPEN_PREVIEW_PIXELS", PREVIEW_PIXELS)
 
 
 def _record(win):
@@ -73,15 +74,15 @@ def test_first_matte_is_shown_before_the_full_result(qtbot, window, photo):
 
     image = load_image(photo)
     settings = PipelineSettings()
-    doc = Document(image, compute_mask(image, settings), settings)
-    expected = first_matte(doc, compute_small_mask(image, settings))
+    expected = first_matte(image, compute_small_mask(image, settings), settings)
     assert np.array_equal(first.alpha, expected.alpha)  # solved at preview size, enlarged
     assert np.array_equal(first.trimap, expected.trimap)
     assert first.alpha.shape == image.rgb.shape[:2]
 
     # the final trimap is exactly the automatic trimap of a plain open, and its full solve
     final = c.doc.result
-    assert np.array_equal(c.doc.trimap(), auto_trimap(image, doc.mask, settings))
+    assert np.array_equal(c.doc.trimap(), auto_trimap(image, compute_mask(image, settings),
+                                                      settings))
     np.testing.assert_allclose(final.alpha, solve_alpha(image.rgb, c.doc.trimap()), atol=1e-4)
     assert window.shown_alpha is final.alpha
     assert "up to date" in window.panels["alpha"].badge.text()
@@ -175,38 +176,56 @@ def test_opening_another_photo_during_the_model_run_shows_only_the_second(
     assert c.doc.path == photo160 and c.alpha_is_current()
 
 
-def test_first_matte_display_images_match_the_windows_own(qtbot):
-    """The loader's ready-to-show images have the pixels the window would make itself (the
-    premultiplied cutout within one level)."""
-    from PySide6.QtGui import QImage, QPixmap
+def test_pixel_sources_show_the_arrays_they_share(qtbot):
+    """Every view draws from a source over shared uint8 arrays: its full-resolution regions
+    are the arrays' own pixels (the premultiplied cut-out within one level), its display-size
+    copy is the arrays shrunk, and a change of the arrays in place reaches the copy."""
+    import cv2
 
-    from matting_studio.gui.editor import first_matte_display, photo_display, trimap_display
     from matting_studio.gui.qimage import (
-        GREY_TABLE,
-        OVERLAY_TABLE,
+        CutoutSource,
+        GreySource,
+        RgbSource,
+        TintSource,
         cutout_rgba,
         float_to_u8,
-        indexed_qimage,
-        to_qimage,
+        qimage_to_array,
+        trimap_overlay,
     )
 
-    def shown(img):
-        q = QPixmap.fromImage(img).toImage().convertToFormat(
-            QImage.Format.Format_ARGB32_Premultiplied)
-        rows = np.frombuffer(q.constBits(), np.uint8).reshape(q.height(), q.bytesPerLine())
-        return rows[:, :4 * q.width()].astype(int)
+    def full(source):
+        h, w = source.arrays[0].shape[:2]
+        return qimage_to_array(source.region(0, h, 0, w)).astype(int)
 
     rng = np.random.default_rng(0)
-    for h, w in ((37, 53), (40, 41)):
+    for h, w in ((37, 53), (3000, 41)):
         rgb = rng.random((h, w, 3), dtype=np.float32)
         alpha = rng.random((h, w), dtype=np.float32)
         alpha[:5], alpha[5:10] = 0.0, 1.0
-        trimap = rng.choice(np.array([0, 128, 255, 7], np.uint8), (h, w))
-        rgb8, photo, bgra = photo_display(rgb)
-        assert np.array_equal(shown(photo), shown(to_qimage(float_to_u8(rgb))))
-        alpha_img, cutout_img = first_matte_display(rgb8, bgra, alpha)
-        assert np.array_equal(shown(alpha_img), shown(to_qimage(float_to_u8(alpha))))
-        assert np.abs(shown(cutout_img) - shown(to_qimage(cutout_rgba(rgb, alpha)))).max() <= 1
-        grey, tint = trimap_display(trimap)
-        assert np.array_equal(shown(grey), shown(indexed_qimage(trimap, GREY_TABLE)))
-        assert np.array_equal(shown(tint), shown(indexed_qimage(trimap, OVERLAY_TABLE)))
+        trimap = rng.choice(np.array([0, 128, 255], np.uint8), (h, w))
+        rgb8, a8 = float_to_u8(rgb), float_to_u8(alpha)
+        photo = RgbSource(rgb8)
+        assert np.array_equal(full(photo)[:, :, :3], rgb8)
+        assert np.array_equal(full(GreySource(a8))[:, :, 0], a8)
+        cut = full(CutoutSource(rgb8, a8))
+        want = cutout_rgba(rgb, alpha).astype(int)
+        opaque = a8 >= 64  # straight colours of nearly transparent pixels cannot come back
+        assert np.abs(cut[opaque] - want[opaque]).max() <= 4 and np.array_equal(cut[:, :, 3], a8)
+        tint = full(TintSource(trimap))
+        assert np.abs(tint - trimap_overlay(trimap).astype(int)).max() <= 2
+        # the display-size copy
+        dw, dh = photo.display_size
+        assert max(dw, dh) <= 2048 and photo.full_resolution
+        shrunk = cv2.resize(rgb8, (dw, dh), interpolation=cv2.INTER_AREA)
+        assert np.array_equal(qimage_to_array(photo.display)[:, :, :3], shrunk)
+        # pixels changed in place: region and display copy follow
+        rgb8[10:20, 5:30] = (255, 0, 0)
+        photo.update(10, 20, 5, 30)
+        assert np.array_equal(full(photo)[15, 10, :3], (255, 0, 0))
+        s = photo.display_scale
+        y, x = int(15 * s), int(10 * s)
+        assert qimage_to_array(photo.display)[y, x, 0] > 128
+    # a prepared photo's display-size pixels stand for a larger photo
+    small = RgbSource(np.zeros((30, 40, 3), np.uint8), image_size=(400, 300))
+    assert not small.full_resolution and small.image_size == (400, 300)
+    assert small.display_scale == pytest.approx(0.1)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui_helpers import make_window, open_and_wait
+from gui_helpers import Answers, make_window, open_and_wait
 
 pytestmark = pytest.mark.gui
+
 
 def _strokes():
     from matting_studio.core.trimap import Stroke
@@ -17,32 +18,12 @@ def _strokes():
             Stroke("unknown", 3.0, ((64.0, 20.0),))]
 
 
-class Answers:
-    """Scripted answers for SessionKeeper.ask; records the questions."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.asked = []
-
-    def __call__(self, title, text, info, choices):
-        self.asked.append((title, text, info, choices))
-        return self.answers.pop(0)
-
-
-def _window(qtbot, app_settings, data_dir):
-    from matting_studio.gui.recovery import install
-
-    win = make_window(qtbot, app_settings, synchronous=True)
-    keeper = install(win, data_dir=data_dir, offer=False)
-    return win, keeper
-
-
-def test_autosave_crash_restore_and_close_guard(qtbot, app_settings, photo, tmp_path):
-    from matting_studio.core.session import list_recoverable
+def test_autosave_crash_restore_and_close_guard(qtbot, app_settings, photo, data):
+    from matting_studio.core.autosave import list_recoverable
     from matting_studio.gui.recovery import CANCEL, DISCARD, RESTORE
 
-    data = tmp_path / "data"
-    win, keeper = _window(qtbot, app_settings, data)
+    win = make_window(qtbot, app_settings, synchronous=True)
+    keeper = win.recovery
     open_and_wait(qtbot, win, photo)
     assert not keeper.has_unsaved_changes()
     c = win.controller
@@ -56,39 +37,34 @@ def test_autosave_crash_restore_and_close_guard(qtbot, app_settings, photo, tmp_
 
     # "Crash": the lock goes away with the process; the window is simply abandoned.
     keeper.autosaver.release()
-    keeper.ask = Answers(DISCARD)  # when the test tears the old window down
+    keeper.ask = Answers([DISCARD])  # when the test tears the old window down
 
-    win2, keeper2 = _window(qtbot, app_settings, data)
-    keeper2.ask = Answers(RESTORE)
+    win2 = make_window(qtbot, app_settings, synchronous=True)
+    keeper2 = win2.recovery
+    keeper2.ask = Answers([RESTORE])
     assert keeper2.offer_recovery() == RESTORE
-    qtbot.waitUntil(lambda: c2() is not None and list(c2().strokes) == _strokes()[:2],
-                    timeout=90_000)
+    # the recovered work is this session's autosave before the old file is gone
+    assert keeper2.autosaver.path.exists()
+    qtbot.waitUntil(lambda: win2.controller.doc is not None
+                    and list(win2.controller.doc.strokes) == _strokes()[:2], timeout=90_000)
     assert "2 strokes" in keeper2.ask.asked[0][2]
     assert list_recoverable(data) == []  # handed over to the new session
     assert keeper2.has_unsaved_changes()
 
     # Closing asks first; Cancel keeps the window open, Don't Save closes and cleans up.
-    keeper2.ask = Answers(CANCEL)
+    keeper2.ask = Answers([CANCEL])
     win2.close()
     assert win2.isVisible()
-    keeper2.ask = Answers(DISCARD)
+    keeper2.ask = Answers([DISCARD])
     win2.close()
     assert not win2.isVisible()
     assert not keeper2.autosaver.path.exists()
     assert list_recoverable(data) == []
 
 
-def c2():
-    from PySide6.QtWidgets import QApplication
-
-    wins = [w for w in QApplication.topLevelWidgets() if hasattr(w, "controller")
-            and w.isVisible()]
-    return wins[-1].controller.doc if wins else None
-
-
-def test_save_and_reopen_project(qtbot, app_settings, photo, tmp_path):
-    data = tmp_path / "data"
-    win, keeper = _window(qtbot, app_settings, data)
+def test_save_and_reopen_project(qtbot, app_settings, photo, tmp_path, data):
+    win = make_window(qtbot, app_settings, synchronous=True)
+    keeper = win.recovery
     open_and_wait(qtbot, win, photo)
     for s in _strokes():
         win.controller.add_stroke(s)
@@ -96,14 +72,15 @@ def test_save_and_reopen_project(qtbot, app_settings, photo, tmp_path):
     assert target == tmp_path / "edit.msproj" and target.exists()
     assert not keeper.has_unsaved_changes()
     trimap = win.controller.doc.trimap().copy()
+    win.recovery.ask = Answers(["cancel"])  # would keep the window open, if it were asked
     win.close()  # nothing unsaved: closes without asking
-    assert not win.isVisible()
+    assert not win.isVisible() and win.recovery.ask.asked == []
 
-    win3, keeper3 = _window(qtbot, app_settings, data)
-    assert keeper3.open_project(target) == ""
+    win3 = make_window(qtbot, app_settings, synchronous=True)
+    assert win3.recovery.open_project(target)
     qtbot.waitUntil(lambda: win3.controller.doc is not None
                     and len(win3.controller.doc.strokes) == 3, timeout=90_000)
     assert (win3.controller.doc.trimap() == trimap).all()
     assert Path(win3.controller.doc.path) == photo
-    assert not keeper3.has_unsaved_changes()
+    assert not win3.recovery.has_unsaved_changes()
     win3.close()

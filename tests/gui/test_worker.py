@@ -1,4 +1,5 @@
-"""The background worker: request ids, latest wins, cancellation, stale results dropped."""
+"""The background worker: request ids, latest wins, cancellation, stale results dropped, and
+typed messages (Preview, Final, Failed) as the only way results reach the window."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ import time
 import pytest
 
 from matting_studio.core.errors import ImageLoadError
-from matting_studio.gui.worker import Worker
+from matting_studio.gui.worker import Failed, Final, Preview, Worker
 
 
 def slow_job(value, started=None, seconds=2.0):
-    def job(progress, cancel):
+    def job(ctx):
         if started is not None:
             started.set()
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            cancel.check()
-            progress(0.5, "working")
+            ctx.cancel.check()
+            ctx.progress(0.5, "working")
             time.sleep(0.005)
         return value
     return job
@@ -27,9 +28,15 @@ def slow_job(value, started=None, seconds=2.0):
 def test_synchronous_mode_runs_inline_and_delivers(qtbot):
     w = Worker("t", synchronous=True)
     got = []
-    w.finished.connect(lambda rid, tag, r: got.append((rid, tag, r)))
-    rid = w.submit(lambda p, c: 42, tag="x")
-    assert got == [(rid, "x", 42)] and not w.is_busy()
+    w.previewed.connect(got.append)
+    w.finished.connect(got.append)
+
+    def job(ctx):
+        ctx.preview("quick")
+        return 42
+
+    rid = w.submit(job, tag="x")
+    assert got == [Preview(rid, "x", "quick"), Final(rid, "x", 42)] and not w.is_busy()
 
 
 def test_latest_wins_running_job_is_cancelled_and_pending_never_run(qtbot):
@@ -37,10 +44,10 @@ def test_latest_wins_running_job_is_cancelled_and_pending_never_run(qtbot):
     started = threading.Event()
     ran = []
     got = []
-    w.finished.connect(lambda rid, tag, r: got.append(r))
+    w.finished.connect(lambda m: got.append(m.payload))
 
     def recording(value):
-        def job(progress, cancel):
+        def job(ctx):
             ran.append(value)
             return value
         return job
@@ -65,15 +72,17 @@ def test_stale_result_is_dropped(qtbot):
     w = Worker("t")
     gate = threading.Event()
     got = []
-    w.finished.connect(lambda rid, tag, r: got.append(r))
+    w.finished.connect(lambda m: got.append(m.payload))
+    w.previewed.connect(lambda m: got.append(("preview", m.payload)))
 
-    def uncancellable(progress, cancel):  # ignores its token, finishes late
+    def uncancellable(ctx):  # ignores its token, finishes late
         gate.wait(10)
+        ctx.preview("stale preview")
         return "stale"
 
     w.submit(uncancellable)
     time.sleep(0.05)
-    w.submit(lambda p, c: "fresh")
+    w.submit(lambda ctx: "fresh")
     gate.set()
     qtbot.waitUntil(lambda: not w.is_busy(), timeout=10_000)
     qtbot.waitUntil(lambda: got == ["fresh"], timeout=5_000)
@@ -84,17 +93,17 @@ def test_stale_result_is_dropped(qtbot):
 def test_errors_are_reported_not_raised(qtbot):
     w = Worker("t", synchronous=True)
     errors = []
-    w.failed.connect(lambda rid, tag, msg: errors.append(msg))
-    w.submit(lambda p, c: (_ for _ in ()).throw(ImageLoadError("x.jpg: damaged")))
-    w.submit(lambda p, c: 1 / 0)
-    assert errors[0] == "x.jpg: damaged"
-    assert "ZeroDivisionError" in errors[1]
+    w.failed.connect(errors.append)
+    rid = w.submit(lambda ctx: (_ for _ in ()).throw(ImageLoadError("x.jpg:\n damaged")))
+    w.submit(lambda ctx: 1 / 0)
+    assert errors[0] == Failed(rid, "", "x.jpg: damaged")  # one line
+    assert "ZeroDivisionError" in errors[1].message
 
 
 def test_cancel_drops_everything(qtbot):
     w = Worker("t")
     got = []
-    w.finished.connect(lambda rid, tag, r: got.append(r))
+    w.finished.connect(got.append)
     started = threading.Event()
     w.submit(slow_job("x", started, seconds=30))
     assert started.wait(10)
@@ -103,4 +112,4 @@ def test_cancel_drops_everything(qtbot):
     assert got == []
     w.shutdown()
     with pytest.raises(RuntimeError):
-        w.submit(lambda p, c: 1)
+        w.submit(lambda ctx: 1)

@@ -80,3 +80,20 @@ def test_packaging_scripts_parse():
         assert r.returncode == 0, f"{script}: {r.stderr}"
     spec = (ROOT / "packaging" / "matting-studio.spec").read_text(encoding="utf-8")
     compile(spec, "matting-studio.spec", "exec")
+
+
+def test_the_desktop_file_offers_the_formats_we_read():
+    """A file manager's "Open With" lists the app for the photo formats core.io decodes
+    (the families: HEIC/AVIF, camera RAW through the shared-mime-info types)."""
+    from matting_studio.core.io import SUPPORTED_SUFFIXES
+
+    offered = set(filter(None, desktop_entry()["MimeType"].split(";")))
+    expected = {".jpg": "image/jpeg", ".png": "image/png", ".tif": "image/tiff",
+                ".webp": "image/webp", ".heic": "image/heic", ".avif": "image/avif",
+                ".dng": "image/x-adobe-dng", ".cr2": "image/x-canon-cr2",
+                ".nef": "image/x-nikon-nef", ".arw": "image/x-sony-arw",
+                ".raf": "image/x-fuji-raf", ".orf": "image/x-olympus-orf",
+                ".rw2": "image/x-panasonic-rw2"}
+    for suffix, mime in expected.items():
+        assert suffix in SUPPORTED_SUFFIXES, suffix
+        assert mime in offered, mime

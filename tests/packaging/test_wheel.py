@@ -116,6 +116,9 @@ def test_wheel_contents(dists):
         entry_points = z.read(f"matting_studio-{version}.dist-info/entry_points.txt").decode()
     for res in ("sample_astronaut.jpg", "matting-studio.svg"):
         assert f"matting_studio/resources/{res}" in names
+    # the embedded model ships in our own package, with its licences and provenance
+    for f in ("u2netp.onnx", "README.md", "LICENSE-Apache-2.0.txt", "LICENSE-rembg-MIT.txt"):
+        assert f"matting_studio/models/{f}" in names
     # Every module of the source tree ships (catches a sub-package missing from pyproject).
     sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "matting_studio").rglob("*.py")}
     missing = sorted(sources - names)
@@ -133,7 +136,7 @@ def test_sdist_contents(dists):
         names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
     for required in ("README.md", "CHANGELOG.md", "LICENSE", "pyproject.toml", "MANIFEST.in",
                      "resources/sample_astronaut.jpg", "resources/matting-studio.svg",
-                     "packaging/matting-studio.spec",
+                     "packaging/matting-studio.spec", "matting_studio/models/u2netp.onnx",
                      "packaging/io.github.mattingstudio.MattingStudio.desktop",
                      "packaging/io.github.mattingstudio.MattingStudio.metainfo.xml",
                      "tests/conftest.py", "tests/packaging/test_wheel.py"):

@@ -10,8 +10,6 @@ tiles of the unknown band, coarse-to-fine beyond a budget (:mod:`.tiling`, :mod:
 
 from __future__ import annotations
 
-from . import cf as _cf  # noqa: F401  (registers "cf")
-from . import knn as _knn  # noqa: F401  (registers "knn")
 from .registry import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -28,18 +26,19 @@ from .registry import (
 from .tiling import TileParams
 from .warmup import warmup
 
-# imported on first use (scipy.sparse and the k-d tree: ~0.2 s of start-up)
+# each backend's module is imported on first use (scipy.sparse and the k-d tree)
+register_lazy("cf", "closed-form matting (Levin et al.)", ".cf", "solve_cf")
+register_lazy("knn", "KNN matting (Chen et al.): non-local nearest-neighbour Laplacian", ".knn",
+              "solve_knn")
 register_lazy("ifm", "information-flow matting (Aksoy et al.): closed-form + colour-mixture "
               "+ intra-unknown flows, PCG", ".ifm", "solve_ifm")
-# full-size budget per backend (cf: ScaleParams default, 80k). ifm on GT01 upscaled to 4 MP
-# (387k unknowns), SAD on the band vs naive full closed-form 9.52, ifm solve time:
-# 21k 9.87, 26k 9.44 (0.6 s), 33k 9.41 (0.7 s), 48k 9.25 (2 s before this budget applied there)
+# ifm's full-size budget (cf keeps ScaleParams' default): beyond it a camera-size band is solved
+# reduced; below about this many unknowns the reduction starts to cost accuracy (ADR 0009)
 UNKNOWN_BUDGETS["ifm"] = 26_000
-# ...but ifm never reduces a photo of up to 1.5 MP below 0.5 MP: on the ~0.5 MP alphamatting
-# photos the reduction alone cost trimap1 mean L2 28.3 -> 30.0 (GT16's fur 115 -> 149)
+# ...but ifm never reduces a photo of up to 1.5 MP below 0.5 MP: there the reduction alone loses
+# the fur and hair matting is for (ADR 0008)
 MIN_PIXELS["ifm"] = 500_000
-# ifm's non-local flows lose accuracy at 128 px tile seams: trimap1 mean L2 over the 27
-# alphamatting images 33.62 with 128 px tiles, 31.71 with 1024 px (margin 24), same time
+# ifm's non-local flows reach far: small tiles cut them at the seams (ADR 0008)
 TILE_PARAMS["ifm"] = TileParams(tile=1024, margin=24)
 
 __all__ = ["BACKENDS", "DEFAULT_BACKEND", "backend_names", "load_backend", "preload", "register",

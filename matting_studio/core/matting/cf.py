@@ -13,7 +13,6 @@ import numpy as np
 from ..progress import CancelToken, ProgressFn
 from .laplacian import cf_system
 from .registry import register
-from .scipy_parts import import_sparse
 from .solver import pcg
 
 EPSILON = 1e-7
@@ -28,7 +27,6 @@ def solve_cf(
     cancel: CancelToken | None = None, x0: np.ndarray | None = None
 ) -> np.ndarray:
     """Alpha (float32, 0..1) of one crop; same system as ``pymatting.estimate_alpha_cf``."""
-    import_sparse()  # scipy.sparse the lean way first; its linalg part on top
     import scipy.sparse.linalg as sla
 
     L, b, unknown = cf_system(image, trimap, EPSILON)

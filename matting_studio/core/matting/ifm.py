@@ -26,23 +26,21 @@ Parameters are global (no per-image tuning).
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
 
-from ..cpu import usable_cores
+from ..executor import parallel_map, spawn, thread_budget
 from ..progress import CancelToken, ProgressFn
 from .laplacian import _inv3, cf_system
+from .neighbours import query_knn
 from .registry import register
-from .scipy_parts import import_sparse, load_ckdtree
 from .solver import pcg
 
 log = logging.getLogger(__name__)
-
-sp = import_sparse()
-cKDTree = load_ckdtree()
 
 LLE_CHUNK = 16_384
 """Unknown pixels per batch of LLE weights (bounds the (n, k) temporaries)."""
@@ -138,8 +136,7 @@ def _neighbours(image: np.ndarray, xy: float, query: np.ndarray, search: np.ndar
     tree = cKDTree(_features(image, xy, search), balanced_tree=False)
     if query_features is None:
         query_features = _features(image, xy, query)
-    _, idx = tree.query(query_features, k_eff, eps=eps, workers=-1)
-    nb = search[np.asarray(idx).reshape(query.size, k_eff)]
+    nb = search[query_knn(tree, query_features, k_eff, eps)]
     if disjoint:
         return nb
     self_hit = nb == query[:, None]
@@ -240,15 +237,16 @@ more, and a hand-off between threads costs tens of µs."""
 
 
 class SplitProduct:
-    """``A x`` of a :class:`FlowSystem` on two cores: :meth:`FlowSystem.local_dot` on a pool
-    thread, :meth:`FlowSystem.nonlocal_dot` on the caller's. scipy's sparse products release
-    the GIL and the two halves take about the same time (GT01 at 4 MP: CG 0.18 → 0.11 s)."""
+    """``A x`` of a :class:`FlowSystem` on two threads of the core's budget:
+    :meth:`FlowSystem.local_dot` offered to an idle thread, :meth:`FlowSystem.nonlocal_dot` on
+    the caller's. scipy's sparse products release the GIL and the two halves take about the
+    same time."""
 
-    def __init__(self, system: FlowSystem, pool):
-        self.system, self.pool = system, pool
+    def __init__(self, system: FlowSystem):
+        self.system = system
 
     def dot(self, x: np.ndarray) -> np.ndarray:
-        local = self.pool.submit(self.system.local_dot, x)
+        local = spawn(self.system.local_dot, x)
         y = self.system.nonlocal_dot(x)
         y += local.result()
         return y
@@ -309,51 +307,52 @@ def build_flow_system(
         degree = data.reshape(m, per_row).sum(axis=1) + np.bincount(nbs, data, minlength=m)
         return (W, W.T.tocsr()), degree  # the graph Laplacian is diag(degree) − (W + Wᵀ)
 
-    with _pool() as pool:
-        jobs = {"local": pool.submit(cf_system, image, trimap, params.loc_eps)}
-        if has_cm:
-            jobs["cm"] = pool.submit(colour_mixture)
-        if has_ku:
-            near = dist <= params.ku_reach / params.ku_xy * side
-            jobs["ku"] = pool.submit(_known_to_unknown, image, trimap, unk, near, params)
-        if has_iu:
-            jobs["iu"] = pool.submit(intra_unknown)
-        L_UU, b, _ = jobs["local"].result()
-        local = L_UU if params.loc_weight == 1.0 else params.loc_weight * L_UU
-        b = params.loc_weight * b
-        diagonal = local.diagonal()
-        extra = np.zeros(m)
-        products = []
-        similarity = None
+    tasks = {"local": lambda: cf_system(image, trimap, params.loc_eps)}
+    if has_cm:
+        tasks["cm"] = colour_mixture
+    if has_ku:
+        near = dist <= params.ku_reach / params.ku_xy * side
+        tasks["ku"] = lambda: _known_to_unknown(image, trimap, unk, near, params)
+    if has_iu:
+        tasks["iu"] = intra_unknown
+    # the flows are independent: built side by side on the core's threads
+    built = dict(zip(tasks, parallel_map(lambda task: task(), list(tasks.values()))))
+    if cancel is not None:
+        cancel.check()
+    L_UU, b, _ = built["local"]
+    local = L_UU if params.loc_weight == 1.0 else params.loc_weight * L_UU
+    b = params.loc_weight * b
+    diagonal = local.diagonal()
+    extra = np.zeros(m)
+    products = []
+    similarity = None
+
+    # colour-mixture flow: rows E = I − W over the unknown pixels, energy d·‖E α‖²
+    if has_cm:
+        E, ET, known_part = built["cm"]
+        d = params.cm_weight
+        b -= ET @ (d * known_part)
+        products.append((E, ET, d))
+        diagonal += d * np.bincount(E.indices, E.data ** 2, minlength=m)
         if cancel is not None:
             cancel.check()
 
-        # colour-mixture flow: rows E = I − W over the unknown pixels, energy d·‖E α‖²
-        if has_cm:
-            E, ET, known_part = jobs["cm"].result()
-            d = params.cm_weight
-            b -= ET @ (d * known_part)
-            products.append((E, ET, d))
-            diagonal += d * np.bincount(E.indices, E.data ** 2, minlength=m)
-            if cancel is not None:
-                cancel.check()
+    # intra-unknown flow: KNN-matting similarity among unknown pixels (two spatial scales),
+    # the graph Laplacian diag(W·1) − W of the symmetrised weights ½(W₀ + W₀ᵀ)
+    if has_iu:
+        similarity, degree = built["iu"]
+        extra += degree
+        diagonal += degree - 2.0 * similarity[0].diagonal()
+        if cancel is not None:
+            cancel.check()
 
-        # intra-unknown flow: KNN-matting similarity among unknown pixels (two spatial scales),
-        # the graph Laplacian diag(W·1) − W of the symmetrised weights ½(W₀ + W₀ᵀ)
-        if has_iu:
-            similarity, degree = jobs["iu"].result()
-            extra += degree
-            diagonal += degree - 2.0 * similarity[0].diagonal()
-            if cancel is not None:
-                cancel.check()
-
-        # known-to-unknown flow: a confidence-weighted alpha prior from known colours
-        if has_ku:
-            est, conf = jobs["ku"].result()
-            c = params.ku_weight * conf
-            extra += c
-            diagonal += c
-            b += c * est
+    # known-to-unknown flow: a confidence-weighted alpha prior from known colours
+    if has_ku:
+        est, conf = built["ku"]
+        c = params.ku_weight * conf
+        extra += c
+        diagonal += c
+        b += c * est
 
     return FlowSystem(local, extra, products, similarity, b, unk, diagonal)
 
@@ -374,12 +373,6 @@ def _mixture_rows(nb: np.ndarray, wts: np.ndarray, pos: np.ndarray, is_fg: np.nd
     E = sp.csr_matrix((vals[keep], cols[keep], indptr), shape=(m, m))
     known_part = -(np.where(in_u, 0.0, wts) * is_fg[nb]).sum(axis=1)
     return E, known_part
-
-
-def _pool():
-    from concurrent.futures import ThreadPoolExecutor
-
-    return ThreadPoolExecutor(max(1, min(2, usable_cores())), thread_name_prefix="ifm")
 
 
 def _distance_to_unknown(trimap: np.ndarray) -> np.ndarray:
@@ -457,12 +450,11 @@ def solve_flows(
     progress(0.3, "solving alpha")
     inv_diag = 1.0 / np.maximum(system.diagonal, 1e-12)
     guess = None if x0 is None else np.asarray(x0, np.float64).ravel()[system.unknown]
-    split = bool(system.products) and system.nnz >= PARALLEL_NNZ and usable_cores() > 1
-    with _pool() if split else nullcontext() as pool:
-        x = pcg(SplitProduct(system, pool) if split else system, system.b,
-                precondition=lambda r: inv_diag * r, x0=guess,
-                rtol=params.rtol, maxiter=params.maxiter,
-                progress=lambda f, m: progress(0.3 + 0.7 * f, m), cancel=cancel)
+    split = bool(system.products) and system.nnz >= PARALLEL_NNZ and thread_budget() > 1
+    x = pcg(SplitProduct(system) if split else system, system.b,
+            precondition=lambda r: inv_diag * r, x0=guess,
+            rtol=params.rtol, maxiter=params.maxiter,
+            progress=lambda f, m: progress(0.3 + 0.7 * f, m), cancel=cancel)
     alpha = (tri == 255).astype(np.float64)
     alpha[system.unknown] = x
     return np.clip(alpha, 0.0, 1.0).reshape(trimap.shape).astype(np.float32)

@@ -8,8 +8,7 @@ this builds rows for the unknown pixels only, so memory follows the unknown band
 from __future__ import annotations
 
 import numpy as np
-
-from .scipy_parts import import_sparse
+import scipy.sparse as sparse
 
 OFFSETS_Y = np.repeat(np.arange(-1, 2), 3)
 OFFSETS_X = np.tile(np.arange(-1, 2), 3)
@@ -63,8 +62,6 @@ def cf_system(
     exact rows of the whole image's system for every unknown pixel at least two pixels away
     from the crop edge.
     """
-    sparse = import_sparse()
-
     h, w = trimap.shape
     unknown_mask = (trimap != 0) & (trimap != 255)
     unknown = np.flatnonzero(unknown_mask)

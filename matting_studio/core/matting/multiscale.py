@@ -11,13 +11,12 @@ strips of :data:`STRIP` rows, so memory stays a few bytes per pixel beyond the i
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-from ..cpu import usable_cores
+from ..executor import parallel_map
 from ..progress import CancelToken, ProgressFn, no_progress, sub_progress
 from .tiling import CropSolver, TileParams, solve_tiled, unknown_mask
 
@@ -34,16 +33,12 @@ class ScaleParams:
     """Unknown pixels solved at full size; beyond it the band is solved at a reduced size."""
     min_pixels: int = 0
     """...but never on an image reduced below this many pixels (0: no floor; ``ifm`` gets
-    0.5 MP through ``registry.MIN_PIXELS``): below about half a megapixel
-    the reduced image no longer holds the hair and fur that matting is about (measured on the
-    alphamatting set, ~0.5 MP each: ifm trimap1 mean L2 28.3 at full size, 30.0 when reduced to
-    a 40k-unknown budget; GT16's fur 115 → 149)."""
+    0.5 MP through ``registry.MIN_PIXELS``): below about half a megapixel the reduced image no
+    longer holds the hair and fur that matting is about (ADR 0008)."""
     floor_max_pixels: int = 1_500_000
     """...and only on photos up to this many pixels. A camera-size photo is reduced to the
     budget: its detail is spread over more pixels, and the floor would make the solve grow
-    with the megapixels (GT01 upscaled to 4 MP, SAD on the band: naive full-size closed-form
-    9.52; ifm held at 0.5 MP (48k unknowns) 9.25 in 2 s of solving, at a 30k budget 9.41 in
-    0.7 s)."""
+    with the megapixels (ADR 0009)."""
     hard_max_unknown: int = 400_000
     """Beyond this many unknown pixels the image is reduced whatever ``min_pixels`` says
     (bounds time and memory for a small image with a huge unknown region)."""
@@ -166,12 +161,9 @@ def upsample_alpha(
         u = unk[r0 - y0:r1 - y0, c0:c1]
         np.copyto(out[r0:r1, c0:c1], a, where=u)
 
-    # strips write disjoint rows, and OpenCV and numpy release the GIL: both cores work
-    starts = range(0, h, STRIP)
-    with ThreadPoolExecutor(max(1, min(2, usable_cores())),
-                            thread_name_prefix="upsample") as pool:
-        for i, _ in enumerate(pool.map(strip, starts)):
-            progress(min((i + 1) * STRIP, h) / h, "refining at full size")
+    # strips write disjoint rows, and OpenCV and numpy release the GIL
+    parallel_map(strip, range(0, h, STRIP),
+                 on_done=lambda done, total: progress(done / total, "refining at full size"))
     return out
 
 

@@ -44,9 +44,9 @@ def register(name: str, description: str) -> Callable[[Backend], Backend]:
 class LazyBackend:
     """A registered backend whose module is imported on first use.
 
-    Backends built on pymatting/numba cost seconds of import and JIT cache loading; the CLI
-    and the GUI should not pay that unless the backend is chosen. Importing the module runs its
-    own ``@register``, which replaces this placeholder in :data:`BACKENDS`.
+    A backend's module (and what it imports, e.g. scipy.sparse) is loaded only when the backend
+    is used or preloaded. Importing the module runs its own ``@register``, which replaces this
+    placeholder in :data:`BACKENDS`.
     """
 
     def __init__(self, name: str, module: str, attr: str):
@@ -92,9 +92,9 @@ def register_lazy(name: str, description: str, module: str, attr: str) -> None:
 def load_backend(name: str) -> None:
     """Import a lazily registered backend now, on this thread (nothing for a loaded one).
 
-    The CLI does this while its loader thread decodes the photo: the import of scipy.sparse
-    and the k-d tree (~0.15 s, :mod:`.scipy_parts`) then costs no wall time. Raises
-    :class:`MattingError` if it cannot be imported.
+    The CLI does this while its loader thread decodes the photo, so the import of
+    scipy.sparse and the k-d tree overlaps the decoding. Raises :class:`MattingError` if it
+    cannot be imported.
     """
     fn = BACKENDS.get(name)
     if isinstance(fn, LazyBackend):
@@ -105,8 +105,8 @@ def preload(name: str) -> threading.Thread | None:  # noqa: F821
     """Import a lazily registered backend in a background thread (None if nothing to do).
 
     For idle time (the GUI at start-up, while the user picks a photo). The CLI uses
-    :func:`load_backend` on its main thread instead: measured at 24 MP, a third thread's import
-    competed with decoding for the GIL and both got slower.
+    :func:`load_backend` on its main thread instead: a third thread's import would compete with
+    decoding for the GIL.
     Failures are left for the real call to report.
     """
     import threading

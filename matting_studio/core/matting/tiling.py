@@ -10,13 +10,12 @@ tolerance (see ``tests/core/test_tiling.py``).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..executor import parallel_map
 from ..progress import CancelToken, ProgressFn, no_progress
 
 CropSolver = Callable[..., np.ndarray]
@@ -32,7 +31,7 @@ class TileParams:
     margin: int = 12
     """Context added around each core; results are taken from the core only."""
     workers: int = 0
-    """Threads; 0 means ``min(2, cpu count)``."""
+    """Most threads of the core's budget the tiles may use; 0: the whole budget."""
     grow: float = 2.0
     """A crop without known foreground or background grows (doubling its margin) up to this
     many core sides on each side, to find both."""
@@ -91,10 +90,6 @@ def _crop_with_both(trimap: np.ndarray, core: tuple[int, int, int, int],
         m = min(max(2 * m, 8), limit)
 
 
-def _workers(params: TileParams) -> int:
-    return params.workers if params.workers > 0 else max(1, min(2, os.cpu_count() or 1))
-
-
 def solve_tiled(
     image: np.ndarray,
     trimap: np.ndarray,
@@ -123,7 +118,7 @@ def solve_tiled(
         progress(1.0, "solving alpha")
         return out
 
-    def run(tile: Tile) -> tuple[Tile, np.ndarray]:
+    def solve(tile: Tile) -> None:
         if cancel is not None:
             cancel.check()
         y0, y1, x0_, x1 = tile.crop
@@ -131,43 +126,11 @@ def solve_tiled(
         tri = np.ascontiguousarray(trimap[y0:y1, x0_:x1])
         guess = None if x0 is None else np.asarray(x0[y0:y1, x0_:x1], np.float64)
         alpha = solver(img, tri, progress=no_progress, cancel=cancel, x0=guess)
-        return tile, alpha
-
-    def place(tile: Tile, alpha: np.ndarray) -> None:
         cy0, cy1, cx0, cx1 = tile.core
-        y0, _, x0_, _ = tile.crop
         out[cy0:cy1, cx0:cx1] = alpha[cy0 - y0:cy1 - y0, cx0 - x0_:cx1 - x0_]
 
     progress(0.0, "solving alpha")
-    total = len(tiles)
-    workers = min(_workers(params), total)
-    if workers == 1:
-        for i, tile in enumerate(tiles):
-            place(*run(tile))
-            progress((i + 1) / total, "solving alpha")
-        return out
-    done = 0
-    pending: set[Future] = set()
-    todo: Iterator[Tile] = iter(tiles)
-    with ThreadPoolExecutor(workers, thread_name_prefix="matting-tile") as pool:
-        try:
-            for tile in todo:  # keep a short queue so that cancellation stops new work
-                pending.add(pool.submit(run, tile))
-                if len(pending) >= 2 * workers:
-                    break
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    place(*f.result())
-                    done += 1
-                    progress(done / total, "solving alpha")
-                if cancel is not None:
-                    cancel.check()
-                for tile in todo:
-                    pending.add(pool.submit(run, tile))
-                    if len(pending) >= 2 * workers:
-                        break
-        finally:
-            for f in pending:
-                f.cancel()
+    # cores are disjoint, so tiles write to ``out`` from any thread
+    parallel_map(solve, tiles, limit=params.workers or None,
+                 on_done=lambda done, total: progress(done / total, "solving alpha"))
     return out

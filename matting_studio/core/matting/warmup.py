@@ -1,10 +1,7 @@
 """Start-up warm-up: pay imports (and any JIT compilation) before the first photo arrives.
 
-The default path (``"ifm"`` + blur-fusion foreground) is numpy/scipy/OpenCV only, with no JIT:
-warming it imports scipy's sparse and k-d tree modules and runs every step once on a tiny
-synthetic image. The ``"knn"`` backend is built on pymatting and loads its numba kernels from
-the on-disk cache that pymatting keeps (``cache=True``), so only the very first start after
-installation compiles them.
+Every backend and the blur-fusion foreground are numpy/scipy/OpenCV only, with no JIT: warming
+imports scipy's sparse and k-d tree modules and runs every step once on a tiny synthetic image.
 The GUI calls :func:`warmup` from a background thread at start-up.
 """
 

@@ -11,18 +11,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from matting_studio.core.autosave import Autosaver, discard, list_recoverable
 from matting_studio.core.errors import SessionError
-from matting_studio.core.image_io import load_image
+from matting_studio.core.io import load_image
+from matting_studio.core.paths import data_dir as default_data_dir
+from matting_studio.core.photo_source import check_located, file_sha256
 from matting_studio.core.pipeline import PipelineSettings, run_cutout
-from matting_studio.core.session import (
+from matting_studio.core.project import (
     FORMAT_VERSION,
-    Autosaver,
+    PhotoEdit,
     Project,
-    check_source,
-    default_data_dir,
-    discard,
-    file_sha256,
-    list_recoverable,
     load_project,
     replay,
     replay_alpha,
@@ -54,10 +52,27 @@ def data_dir(tmp_path, monkeypatch):
     return d
 
 
+def _v1(fields: bytes) -> bytes:
+    """A format-1 project of one photo with ``fields`` (JSON members) added."""
+    return (b'{"format": "matting-studio-project", "format_version": 1, "source": {"path": '
+            b'"a.jpg", "sha256": "' + b"0" * 64 + b'", "size": 1}, ' + fields + b"}")
+
+
+SETTINGS = PipelineSettings(trimap=TrimapParams(kernel_size=5, iterations=2), backend="cf")
+
+
+def _edit(photo, **kw):
+    return PhotoEdit.for_image(photo, strokes=list(STROKES), settings=SETTINGS,
+                               view={"zoom": 2.5, "pan": [10, -3]}, **kw)
+
+
 def _project(photo, **kw):
-    return Project.for_image(photo, strokes=list(STROKES),
-                             trimap_params=TrimapParams(kernel_size=5, iterations=2),
-                             backend="cf", view={"zoom": 2.5, "pan": [10, -3]}, **kw)
+    return Project(photos=[_edit(photo, **kw)])
+
+
+def _status(path, **kw):
+    project = load_project(path)
+    return project.photos[0].find_source(project.path, **kw)
 
 
 def test_save_load_round_trip(tmp_path, photo):
@@ -65,11 +80,12 @@ def test_save_load_round_trip(tmp_path, photo):
     path = save_project(tmp_path / "edit.msproj", proj)
     back = load_project(path)
     assert back == proj
-    assert back.strokes == STROKES and back.view == {"zoom": 2.5, "pan": [10, -3]}
+    edit = back.photos[0]
+    assert edit.strokes == STROKES and edit.view == {"zoom": 2.5, "pan": [10, -3]}
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert doc["format"] == "matting-studio-project" and doc["format_version"] == FORMAT_VERSION
-    assert doc["source"]["sha256"] == file_sha256(photo)
-    assert doc["source"]["relative_path"] == "photos/astro.png"
+    assert doc["photos"][0]["source"]["sha256"] == file_sha256(photo)
+    assert doc["photos"][0]["source"]["relative_path"] == "photos/astro.png"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
 
@@ -77,12 +93,11 @@ def test_reopening_reproduces_trimap_and_alpha_with_the_real_model(tmp_path, pho
     """The edit as the editor makes it, then save → load → replay: identical bytes."""
     proj = _project(photo)
     image = load_image(photo)
-    settings = PipelineSettings(trimap=proj.trimap_params, backend=proj.backend)
-    original = run_cutout(image, settings, strokes=proj.strokes)
+    original = run_cutout(image, SETTINGS, strokes=STROKES)
     save_project(tmp_path / "edit.msproj", proj)
 
-    back = load_project(tmp_path / "edit.msproj")
-    status = check_source(back)
+    back = load_project(tmp_path / "edit.msproj").photos[0]
+    status = back.find_source()
     assert status.ok
     image2 = load_image(status.path)
     trimap = replay(back, image2)
@@ -99,7 +114,7 @@ def test_user_trimap_projects_replay_without_the_model(tmp_path, photo):
     Image.fromarray(tri).save(tp)
     proj = _project(photo, user_trimap_path=str(tp))
     save_project(tmp_path / "p.msproj", proj)
-    back = load_project(tmp_path / "p.msproj")
+    back = load_project(tmp_path / "p.msproj").photos[0]
     from matting_studio.core.trimap import apply_strokes
 
     np.testing.assert_array_equal(replay(back, load_image(photo)), apply_strokes(tri, STROKES))
@@ -136,15 +151,30 @@ def test_unserialisable_view_is_refused_before_writing(tmp_path, photo):
     (b'{"format": "matting-studio-project", "format_version": "1"}', "damaged"),
     (b'{"format": "matting-studio-project", "format_version": 1}', "damaged"),
     (b'{"format": "matting-studio-project", "format_version": 1, "source": {"path": "a.jpg",'
-     b' "sha256": "00", "size": 1}, "trimap": {}, "strokes": [{"mode": "paint", "radius": 1,'
-     b' "points": []}]}', "stroke 1"),
-    (b'{"format": "matting-studio-project", "format_version": 1, "source": {"path": "a.jpg",'
-     b' "sha256": "00", "size": 1}, "trimap": {}, "strokes": [{"mode": "foreground", '
-     b'"radius": 1, "points": [[NaN, 1]]}]}', "damaged"),
-    (b'{"format": "matting-studio-project", "format_version": 1, "source": {"path": "a.jpg",'
-     b' "sha256": "00", "size": 1}, "trimap": {"kernel_size": 0}, "strokes": []}', "damaged"),
+     b' "sha256": "00", "size": 1}, "trimap": {}, "strokes": []}', "source.sha256"),
+    (_v1(b'"trimap": {}, "strokes": [{"mode": "paint", "radius": 1, "points": []}]'),
+     "stroke 1"),
+    (_v1(b'"trimap": {}, "strokes": [{"mode": "foreground", "radius": 1, '
+         b'"points": [[NaN, 1]]}]'), "damaged"),
+    (_v1(b'"trimap": {"kernel_size": 0}, "strokes": []'),
+     "trimap.kernel_size must be a whole number from 1 to 31 (got 0)"),
+    (_v1(b'"trimap": {"kernel_size": 1' + b"0" * 400 + b'}'),
+     "trimap.kernel_size must be a whole number from 1 to 31 (got a 401-digit number)"),
+    (_v1(b'"trimap": {"iterations": 1000000000}'), "trimap.iterations must be"),
+    (_v1(b'"strokes": [{"mode": "unknown", "radius": 1' + b"0" * 400 + b', "points": []}]'),
+     "radius must be"),
+    (_v1(b'"strokes": [{"mode": "unknown", "radius": 2, "points": [[1' + b"0" * 400
+         + b', 3]]}]'), "x must be"),
+    (_v1(b'"pipeline": {"trimap_preset": "bogus"}'), "unknown trimap preset 'bogus'"),
+    (_v1(b'"pipeline": {"adaptive": {"max_band": 1e300}}'), "pipeline.adaptive.max_band must"),
+    (_v1(b'"matting": {"backend": "magic"}'), "unknown matting method 'magic'"),
+    (_v1(b'"pipeline": {"mask_tta": "yes"}'), "mask_tta"),
+    (b'{"format": "matting-studio-project", "format_version": 2, "photos": {}}', "photos"),
+    (b'{"format": "matting-studio-project", "format_version": 2, "photos": [], "current": 3}',
+     "current must be"),
 ])
 def test_bad_project_files(tmp_path, content, expect):
+    """Every bad value is refused at load, in one line naming the field (and the range)."""
     p = tmp_path / "bad.msproj"
     if content is not None:
         p.write_bytes(content)
@@ -160,8 +190,7 @@ def test_source_moved_with_its_folder_is_found(tmp_path, photo):
     new_home = tmp_path.parent / (tmp_path.name + "_moved")
     shutil.move(str(tmp_path), str(new_home))
     try:
-        back = load_project(new_home / "edit.msproj")
-        status = check_source(back)
+        status = _status(new_home / "edit.msproj")
         assert status.state == "moved" and status.usable
         assert status.path == new_home / "photos" / "astro.png"
         assert "identical content" in status.message
@@ -175,7 +204,7 @@ def test_source_renamed_is_found_by_content(tmp_path, photo):
     renamed = tmp_path / "archive" / "2024" / "IMG_0001.png"
     renamed.parent.mkdir(parents=True)
     photo.rename(renamed)
-    status = check_source(load_project(tmp_path / "edit.msproj"))
+    status = _status(tmp_path / "edit.msproj")
     assert status.state == "moved" and status.path == renamed
 
 
@@ -183,10 +212,10 @@ def test_source_changed_and_missing(tmp_path, photo):
     proj = _project(photo)
     save_project(tmp_path / "edit.msproj", proj)
     Image.new("RGB", (64, 64), (1, 2, 3)).save(photo)
-    status = check_source(load_project(tmp_path / "edit.msproj"))
+    status = _status(tmp_path / "edit.msproj")
     assert status.state == "changed" and not status.usable and "changed" in status.message
     photo.unlink()
-    status = check_source(load_project(tmp_path / "edit.msproj"))
+    status = _status(tmp_path / "edit.msproj")
     assert status.state == "missing" and status.path is None
     assert "cannot be found" in status.message and "astro.png" in status.message
 
@@ -199,10 +228,21 @@ def test_search_dirs(tmp_path, photo):
     try:
         target = elsewhere / "astro.png"
         photo.rename(target)
-        status = check_source(load_project(tmp_path / "edit.msproj"), search_dirs=[elsewhere])
+        status = _status(tmp_path / "edit.msproj", search_dirs=[elsewhere])
         assert status.state == "moved" and status.path == target
     finally:
         shutil.rmtree(elsewhere)
+
+
+def test_a_located_photo_is_checked_by_its_content(tmp_path, photo):
+    edit = _edit(photo)
+    copy = tmp_path / "copy.png"
+    copy.write_bytes(photo.read_bytes())
+    assert check_located(copy, edit.fingerprint, edit.name).ok
+    other = tmp_path / "other.png"
+    Image.new("RGB", (64, 64), (9, 9, 9)).save(other)
+    status = check_located(other, edit.fingerprint, edit.name)
+    assert status.state == "changed" and "not the photo astro.png" in status.message
 
 
 def test_file_sha256_streams(tmp_path):
@@ -242,12 +282,12 @@ def test_autosave_running_session_is_not_offered_but_a_dead_one_is(data_dir, pho
 
     crashed = Autosaver()
     proj2 = _project(photo)
-    proj2.strokes = STROKES[:2]
+    proj2.photos[0].strokes = STROKES[:2]
     crashed.save(proj2)
     crashed.release()  # what a crash does: the OS drops the lock, the file stays
     items = running.list_recoverable()
-    assert len(items) == 1 and items[0].project.strokes == STROKES[:2]
-    assert items[0].project.source_sha256 == proj.source_sha256
+    assert len(items) == 1 and items[0].project.photos[0].strokes == STROKES[:2]
+    assert items[0].project.photos[0].fingerprint == proj.photos[0].fingerprint
     assert "2 strokes" in items[0].description
 
     discard(items[0])
@@ -264,19 +304,25 @@ def test_clean_close_leaves_nothing(data_dir, photo):
     assert list_recoverable() == []
 
 
-def test_autosave_throttle(data_dir, photo):
-    a = Autosaver()
-    proj = _project(photo)
-    assert a.save_if_due(proj, min_interval=60)
-    assert not a.save_if_due(proj, min_interval=60)
-    assert a.save_if_due(proj, min_interval=0)
-    a.clear()
+def test_recovered_work_is_saved_again_before_its_old_autosave_goes(data_dir, photo):
+    crashed = Autosaver()
+    crashed.save(_project(photo))
+    crashed.release()
+    item = list_recoverable()[0]
+    successor = Autosaver()
+    successor.adopt(item)
+    assert not item.path.exists()
+    assert load_project(successor.path) == item.project
+    successor.clear()
 
 
 def test_damaged_autosave_is_skipped(data_dir, photo):
     folder = data_dir / "autosave"
     folder.mkdir(parents=True)
     (folder / "broken.msproj").write_text("{not json")
+    hostile = json.loads(project_text(_project(photo)))
+    hostile["photos"][0]["trimap"]["kernel_size"] = int("9" * 400)
+    (folder / "hostile.msproj").write_text(json.dumps(hostile))
     a = Autosaver()
     a.save(_project(photo))
     a.release()
@@ -287,8 +333,16 @@ def test_damaged_autosave_is_skipped(data_dir, photo):
 def test_autosave_folder_unwritable_is_a_session_error(tmp_path, photo):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(SessionError):
+    with pytest.raises(SessionError) as e:
         Autosaver(data_dir=blocker).save(_project(photo))
+    assert str(e.value).startswith("autosave failed: ")
+    assert str(e.value).count("autosave failed") == 1
+
+
+def project_text(project) -> str:
+    from matting_studio.core.project import project_bytes
+
+    return project_bytes(project).decode("utf-8")
 
 
 # ---------------------------------------------------------------------------- stress
@@ -302,12 +356,17 @@ def test_hundreds_of_strokes_and_undos_while_solves_run(data_dir, photo):
     import threading
     import tracemalloc
 
-    from matting_studio.core.pipeline import auto_trimap, compute_alpha, compute_mask
+    from matting_studio.core.pipeline import auto_trimap, compute_mask
+    from matting_studio.core.solve import SolveRequest, solve
+
+    def compute_alpha(image, trimap, settings):
+        return solve(SolveRequest.of(image, trimap, settings, with_foreground=False)).alpha
     from matting_studio.core.trimap import apply_strokes, draw_stroke
 
     image = load_image(photo)
-    proj = Project.for_image(photo)
-    settings = proj.settings()
+    edit = PhotoEdit.for_image(photo)
+    proj = Project(photos=[edit])
+    settings = edit.settings
     mask = compute_mask(image, settings)
     base = auto_trimap(image, mask, settings)
     latest: dict = {"rev": 0, "trimap": base.copy()}
@@ -338,20 +397,21 @@ def test_hundreds_of_strokes_and_undos_while_solves_run(data_dir, photo):
     tracemalloc.start()
     try:
         for i in range(250):
-            if proj.strokes and rng.random() < 0.3:
-                proj.strokes.pop()  # undo: replay from the base
-                trimap = apply_strokes(base, proj.strokes)
+            if edit.strokes and rng.random() < 0.3:
+                edit.strokes.pop()  # undo: replay from the base
+                trimap = apply_strokes(base, edit.strokes)
             else:
                 pts = tuple(map(tuple, rng.uniform(-5, 70, size=(rng.integers(1, 5), 2))))
                 s = Stroke(("foreground", "background", "unknown")[i % 3],
                            float(rng.uniform(0.5, 6)), pts)
-                proj.strokes.append(s)
+                edit.strokes.append(s)
                 draw_stroke(trimap, s)  # incremental, as the editor paints
             with lock:
                 latest["rev"] += 1
                 latest["trimap"] = trimap.copy()
             wake.set()
-            autosaver.save_if_due(proj, min_interval=0.25)
+            if __import__("time").monotonic() - autosaver.last_save > 0.25:
+                autosaver.save(proj)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -365,13 +425,13 @@ def test_hundreds_of_strokes_and_undos_while_solves_run(data_dir, photo):
     stop.set()
     worker.join(timeout=30)
 
-    final_trimap = apply_strokes(base, proj.strokes)
+    final_trimap = apply_strokes(base, edit.strokes)
     np.testing.assert_array_equal(trimap, final_trimap)  # incremental == replay
     np.testing.assert_array_equal(results[latest["rev"]], compute_alpha(image, final_trimap,
                                                                         settings))
     autosaver.save(proj)
     autosaver.release()
-    recovered = list_recoverable()[0].project
+    recovered = list_recoverable()[0].project.photos[0]
     np.testing.assert_array_equal(replay(recovered, image, mask=mask), final_trimap)
     # 250 edits of a 64×64 image: no history of arrays is kept alive.
     assert peak < 64 * 2**20, peak
@@ -407,22 +467,44 @@ def test_repeated_open_of_a_large_image_keeps_memory_bounded(tmp_path):
 def test_every_pipeline_setting_round_trips(tmp_path, photo):
     import dataclasses
 
-    fields = {f.name for f in dataclasses.fields(PipelineSettings)}
-    extra = {"trimap_preset": "classic"} if "trimap_preset" in fields else {}
     settings = PipelineSettings(trimap=TrimapParams(kernel_size=9, iterations=1),
-                                backend="knn", **extra)
-    proj = Project.for_image(photo, settings=settings, strokes=list(STROKES))
+                                backend="knn", trimap_preset="classic", mask_tta=False)
+    assert {f.name for f in dataclasses.fields(settings)} <= set(
+        dataclasses.asdict(settings))  # every field is a plain value or a dataclass
+    proj = Project(photos=[PhotoEdit.for_image(photo, settings=settings,
+                                               strokes=list(STROKES))])
     back = load_project(save_project(tmp_path / "s.msproj", proj))
-    assert back.settings() == settings and back == proj
+    assert back.photos[0].settings == settings and back == proj
 
 
 def test_unknown_pipeline_keys_are_ignored_and_bad_ones_refused(tmp_path, photo):
     path = save_project(tmp_path / "s.msproj", _project(photo))
     doc = json.loads(path.read_text(encoding="utf-8"))
-    doc["pipeline"]["added_by_a_later_version"] = {"x": 1}
+    doc["photos"][0]["pipeline"]["added_by_a_later_version"] = {"x": 1}
     path.write_text(json.dumps(doc), encoding="utf-8")
-    assert load_project(path).settings().backend == "cf"
-    doc["pipeline"] = ["not", "an", "object"]
+    assert load_project(path).photos[0].settings.backend == "cf"
+    doc["photos"][0]["pipeline"] = ["not", "an", "object"]
     path.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(SessionError, match="damaged"):
         load_project(path)
+
+
+def test_format_1_projects_still_open(tmp_path, photo):
+    """A single-photo project written by an earlier version opens as a one-photo shoot."""
+    edit = _edit(photo)
+    v1 = {"format": "matting-studio-project", "format_version": 1, "app_version": "0.1.0",
+          **edit.to_dict(tmp_path / "old.msproj")}
+    del v1["state"]
+    (tmp_path / "old.msproj").write_text(json.dumps(v1), encoding="utf-8")
+    back = load_project(tmp_path / "old.msproj")
+    assert back.photos == [edit] and back.current == 0
+
+
+def test_a_shoot_round_trips_with_its_current_photo(tmp_path, photo):
+    other = tmp_path / "photos" / "b.png"
+    Image.fromarray((np.random.default_rng(2).random((40, 50, 3)) * 255).astype(np.uint8)
+                    ).save(other)
+    proj = Project(photos=[_edit(photo), PhotoEdit.for_image(other, state="exported")],
+                   current=1, view={"filmstrip": "quality"})
+    back = load_project(save_project(tmp_path / "shoot.msproj", proj))
+    assert back == proj and back.current == 1 and back.photos[1].state == "exported"
