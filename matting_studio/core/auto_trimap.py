@@ -63,7 +63,7 @@ class AdaptiveTrimapParams:
         if self.min_band > self.max_band:
             raise ValueError("min_band must not be larger than max_band")
         if not isinstance(self.refine, bool):
-            raise ValueError("refine must be true or false")
+            raise limits.LimitError("refine must be true or false")
 
 
 ZOOM_MARGIN = 0.2
@@ -76,6 +76,10 @@ ZOOM_WEIGHT = 0.9
 """Most that the zoomed-out views can say: a part only they see is subject, but never as sure
 as what the model finds in the photo itself (:mod:`.refine` keeps the sure parts as they are
 and re-examines the rest)."""
+ZOOM_FRAME = 0.5
+"""A zoomed-out answer that is sure of the subject along at least this fraction of every one
+of the photo's four sides took the photo itself for the subject (a picture on a plain wall)
+and adds nothing."""
 ZOOM_CANVAS = 1024
 """Longer side of the zoomed-out canvas handed to the model (it shrinks it further): a 24 MP
 photo is reduced once, not padded at full size."""
@@ -92,7 +96,8 @@ def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None,
     off by the bottom edge, a plant filling the frame); seen smaller, with room around it, the
     whole subject is found. That view is coarser and sometimes takes in background, so it only
     *adds* where both of its mirror views agree with confidence (their minimum, ramped from
-    ``ZOOM_CONFIDENCE`` to 1, and then to at most ``ZOOM_WEIGHT``).
+    ``ZOOM_CONFIDENCE`` to 1, and then to at most ``ZOOM_WEIGHT``), and nothing at all when it
+    took the whole photo, framed by the margin, for the subject (:func:`_fills_the_frame`).
 
     The slow part of :func:`predict_mask_tta` (two or four model runs, two at a time, see
     :func:`model_views`); masks at any size, e.g. a preview's and the photo's, come from one
@@ -109,6 +114,8 @@ def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None,
         za, zb = model_views(model, canvas, cancel)
         zoomed = np.minimum(_crop_answer(za, box, canvas.shape[:2], small.shape),
                             _crop_answer(zb, box, canvas.shape[:2], small.shape))
+        if _fills_the_frame(zoomed):
+            return np.ascontiguousarray(small, np.float32)
         zoomed -= ZOOM_CONFIDENCE
         zoomed *= ZOOM_WEIGHT / (1.0 - ZOOM_CONFIDENCE)
         small = np.maximum(small, np.clip(zoomed, 0.0, ZOOM_WEIGHT))
@@ -138,6 +145,16 @@ def model_views(model, rgb: np.ndarray, cancel=None) -> tuple[np.ndarray, np.nda
             cancel.check()
         b = model.predict_small(_mirror(rgb))[:, ::-1]
     return a, b
+
+
+def _fills_the_frame(zoomed: np.ndarray) -> bool:
+    """Whether a zoomed-out answer (on the photo's grid) is sure of the subject along
+    ``ZOOM_FRAME`` or more of each side of the photo (looked at a little inside the edge,
+    where the resampling has settled)."""
+    h, w = zoomed.shape
+    iy, ix = min(h - 1, max(1, h // 100)), min(w - 1, max(1, w // 100))
+    sides = (zoomed[iy], zoomed[h - 1 - iy], zoomed[:, ix], zoomed[:, w - 1 - ix])
+    return all(float((side >= ZOOM_CONFIDENCE).mean()) >= ZOOM_FRAME for side in sides)
 
 
 def _zoomed_out(rgb: np.ndarray, margin: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:

@@ -6,6 +6,7 @@ import numpy as np
 from matting_studio.core.auto_trimap import (
     ZOOM_WEIGHT,
     _crop_answer,
+    _fills_the_frame,
     _zoomed_out,
     model_answers,
     upsample_mask,
@@ -76,3 +77,30 @@ def test_the_zoomed_out_view_adds_nothing_where_it_only_half_agrees():
     inner = cv2.erode((without >= 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     outer = cv2.dilate((without >= 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)) == 0
     assert np.array_equal(with_zoom[inner | outer], without[inner | outer])
+
+
+class _PictureModel(_BrightModel):
+    """Takes a photo framed by a plain margin for one object (everything that differs from
+    the corner's colour), as salient-object models do with a picture on a wall."""
+
+    def predict_small(self, rgb):
+        small = cv2.resize(np.asarray(rgb, np.float32), (64, 64), interpolation=cv2.INTER_AREA)
+        framed = np.abs(small - small[0, 0]).max(axis=2) > 0.02
+        if framed.all():  # no margin: the photo itself
+            return super().predict_small(rgb)
+        return framed.astype(np.float32)
+
+
+def test_a_zoomed_out_view_that_takes_the_whole_photo_for_the_subject_adds_nothing():
+    rgb = _photo()
+    rgb[:, :, 1] += np.linspace(0, 0.05, rgb.shape[1], dtype=np.float32)  # no flat corner
+    model = _PictureModel()
+    canvas, box = _zoomed_out(rgb, 0.2)
+    za = _crop_answer(model.predict_small(canvas), box, canvas.shape[:2], (64, 64))
+    assert _fills_the_frame(za) and za.mean() > 0.9  # it did see the photo as one object
+    assert np.array_equal(model_answers(model, rgb), model_answers(model, rgb, zoom_margin=0.0))
+    # a subject cut by one edge is not "the whole frame"
+    cut = _photo(touching=True)
+    canvas, box = _zoomed_out(cut, 0.2)
+    assert not _fills_the_frame(_crop_answer(_BrightModel().predict_small(canvas), box,
+                                             canvas.shape[:2], (64, 64)))
