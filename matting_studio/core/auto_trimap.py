@@ -87,49 +87,58 @@ photo is reduced once, not padded at full size."""
 
 def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None,
                   zoom_margin: float = ZOOM_MARGIN) -> np.ndarray:
-    """The model's answers on ``rgb`` and its mirror image, combined by ``combine``: "max"
-    (union, default) or "mean"; float32 at the model's resolution (see :func:`upsample_mask`).
+    """The model's answers on ``rgb`` and its mirror image (:func:`model_views`, with what the
+    zoomed-out views add), combined by ``combine``: "max" (union, default) or "mean"; float32
+    at the model's resolution (see :func:`upsample_mask`).
 
-    With ``zoom_margin`` > 0 the model also sees the photo zoomed out (a margin of the photo's
-    mean colour around it, :func:`_zoomed_out`) and its mirror image. Salient-object models
-    trained on centred subjects often miss a part that runs into the frame's edge (a body cut
-    off by the bottom edge, a plant filling the frame); seen smaller, with room around it, the
-    whole subject is found. That view is coarser and sometimes takes in background, so it only
-    *adds* where both of its mirror views agree with confidence (their minimum, ramped from
-    ``ZOOM_CONFIDENCE`` to 1, and then to at most ``ZOOM_WEIGHT``), and nothing at all when it
-    took the whole photo, framed by the margin, for the subject (:func:`_fills_the_frame`).
-
-    The slow part of :func:`predict_mask_tta` (two or four model runs, two at a time, see
-    :func:`model_views`); masks at any size, e.g. a preview's and the photo's, come from one
-    call.
+    The slow part of :func:`predict_mask_tta` (four model runs, two at a time); masks at any
+    size, e.g. a preview's and the photo's, come from one call.
     """
     if combine not in ("max", "mean"):
         raise ValueError(f"combine must be 'max' or 'mean', got {combine!r}")
-    a, b = model_views(model, rgb, cancel)
+    a, b = model_views(model, rgb, cancel, zoom_margin)
     small = np.maximum(a, b) if combine == "max" else 0.5 * (a + b)
-    if zoom_margin > 0:
-        if cancel is not None:
-            cancel.check()
-        canvas, box = _zoomed_out(rgb, zoom_margin)
-        za, zb = model_views(model, canvas, cancel)
-        zoomed = np.minimum(_crop_answer(za, box, canvas.shape[:2], small.shape),
-                            _crop_answer(zb, box, canvas.shape[:2], small.shape))
-        if _fills_the_frame(zoomed):
-            return np.ascontiguousarray(small, np.float32)
-        zoomed -= ZOOM_CONFIDENCE
-        zoomed *= ZOOM_WEIGHT / (1.0 - ZOOM_CONFIDENCE)
-        small = np.maximum(small, np.clip(zoomed, 0.0, ZOOM_WEIGHT))
     return np.ascontiguousarray(small, np.float32)
 
 
-def model_views(model, rgb: np.ndarray, cancel=None) -> tuple[np.ndarray, np.ndarray]:
+def model_views(model, rgb: np.ndarray, cancel=None, zoom_margin: float = ZOOM_MARGIN
+                ) -> tuple[np.ndarray, np.ndarray]:
     """The model's answers on ``rgb`` and on its mirror image (flipped back), uncombined:
     two float32 arrays at the model's resolution. :func:`model_answers` combines them; their
     disagreement is evidence for :mod:`.triage`.
 
-    A model with ``parallel_runs`` (see :class:`~.segmentation.SegmentationModel`) runs both
-    at once; otherwise ``cancel`` (a CancelToken) is checked between them.
+    With ``zoom_margin`` > 0 the model also sees the photo zoomed out (a margin of the photo's
+    mean colour around it, :func:`_zoomed_out`) and its mirror image. Salient-object models
+    trained on centred subjects often miss a part that runs into the frame's edge (a body cut
+    off by the bottom edge); seen smaller, with room around it, the whole subject is found.
+    That view is coarser and sometimes takes in background, so it only *adds*, to both views
+    alike, where both of its mirror views agree with confidence (their minimum, ramped from
+    ``ZOOM_CONFIDENCE`` to 1, and then to at most ``ZOOM_WEIGHT``), and nothing at all when it
+    took the whole photo, framed by the margin, for the subject (:func:`_fills_the_frame`).
+
+    A model with ``parallel_runs`` (see :class:`~.segmentation.SegmentationModel`) runs an
+    image and its mirror image at once; otherwise ``cancel`` (a CancelToken) is checked
+    between runs.
     """
+    a, b = _mirror_pair(model, rgb, cancel)
+    if zoom_margin > 0:
+        if cancel is not None:
+            cancel.check()
+        canvas, box = _zoomed_out(rgb, zoom_margin)
+        za, zb = _mirror_pair(model, canvas, cancel)
+        zoomed = np.minimum(_crop_answer(za, box, canvas.shape[:2], a.shape),
+                            _crop_answer(zb, box, canvas.shape[:2], b.shape))
+        if not _fills_the_frame(zoomed):
+            zoomed -= ZOOM_CONFIDENCE
+            zoomed *= ZOOM_WEIGHT / (1.0 - ZOOM_CONFIDENCE)
+            np.clip(zoomed, 0.0, ZOOM_WEIGHT, out=zoomed)
+            a, b = np.maximum(a, zoomed), np.maximum(b, zoomed)
+    return a, b
+
+
+def _mirror_pair(model, rgb: np.ndarray, cancel=None) -> tuple[np.ndarray, np.ndarray]:
+    """The model's answers on ``rgb`` and its mirror image (flipped back), side by side when
+    the model allows."""
     if getattr(model, "parallel_runs", False):  # the mirror image on another thread
         mirrored = spawn(lambda: model.predict_small(_mirror(rgb)))
         try:
