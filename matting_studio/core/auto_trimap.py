@@ -32,6 +32,7 @@ import numpy as np
 
 from . import limits
 from .executor import spawn, wait_quietly
+from .refine import refine_mask
 from .trimap import FOREGROUND, UNKNOWN
 
 
@@ -49,6 +50,9 @@ class AdaptiveTrimapParams:
     """Half-width = ``ramp_scale`` × the mask's local 0→1 ramp width (pixels)."""
     edge_relief: float = 0.5
     """How much a strong image edge on the boundary narrows the band (0: not at all, 1: to ``min_band``)."""
+    refine: bool = True
+    """Re-decide the subject from the photo's colours first (:func:`automatic_trimap`,
+    :mod:`.refine`)."""
 
     def __post_init__(self) -> None:
         checks = (("threshold", limits.MASK_THRESHOLD), ("min_band", limits.BAND_FRACTION),
@@ -58,30 +62,83 @@ class AdaptiveTrimapParams:
             object.__setattr__(self, name, limit.check(getattr(self, name), name))
         if self.min_band > self.max_band:
             raise ValueError("min_band must not be larger than max_band")
+        if not isinstance(self.refine, bool):
+            raise limits.LimitError("refine must be true or false")
 
 
-def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None) -> np.ndarray:
-    """The model's answers on ``rgb`` and its mirror image, combined by ``combine``: "max"
-    (union, default) or "mean"; float32 at the model's resolution (see :func:`upsample_mask`).
+ZOOM_MARGIN = 0.2
+"""Margin added on every side of the zoomed-out views (:func:`model_answers`), as a fraction of
+the photo's longer side."""
+ZOOM_CONFIDENCE = 0.8
+"""Level from which the zoomed-out views' answer adds to the subject (ramping up to
+``ZOOM_WEIGHT`` at 1)."""
+ZOOM_WEIGHT = 0.9
+"""Most that the zoomed-out views can say: a part only they see is subject, but never as sure
+as what the model finds in the photo itself (:mod:`.refine` keeps the sure parts as they are
+and re-examines the rest)."""
+ZOOM_FRAME = 0.5
+"""A zoomed-out answer that is sure of the subject along at least this fraction of every one
+of the photo's four sides took the photo itself for the subject (a picture on a plain wall)
+and adds nothing."""
+ZOOM_CANVAS = 1024
+"""Longer side of the zoomed-out canvas handed to the model (it shrinks it further): a 24 MP
+photo is reduced once, not padded at full size."""
 
-    The slow part of :func:`predict_mask_tta` (two model runs); masks at any size, e.g. a
-    preview's and the photo's, come from one call. See :func:`model_views` for the runs.
+
+def model_answers(model, rgb: np.ndarray, combine: str = "max", cancel=None,
+                  zoom_margin: float = ZOOM_MARGIN) -> np.ndarray:
+    """The model's answers on ``rgb`` and its mirror image (:func:`model_views`, with what the
+    zoomed-out views add), combined by ``combine``: "max" (union, default) or "mean"; float32
+    at the model's resolution (see :func:`upsample_mask`).
+
+    The slow part of :func:`predict_mask_tta` (four model runs, two at a time); masks at any
+    size, e.g. a preview's and the photo's, come from one call.
     """
     if combine not in ("max", "mean"):
         raise ValueError(f"combine must be 'max' or 'mean', got {combine!r}")
-    a, b = model_views(model, rgb, cancel)
+    a, b = model_views(model, rgb, cancel, zoom_margin)
     small = np.maximum(a, b) if combine == "max" else 0.5 * (a + b)
     return np.ascontiguousarray(small, np.float32)
 
 
-def model_views(model, rgb: np.ndarray, cancel=None) -> tuple[np.ndarray, np.ndarray]:
+def model_views(model, rgb: np.ndarray, cancel=None, zoom_margin: float = ZOOM_MARGIN
+                ) -> tuple[np.ndarray, np.ndarray]:
     """The model's answers on ``rgb`` and on its mirror image (flipped back), uncombined:
     two float32 arrays at the model's resolution. :func:`model_answers` combines them; their
     disagreement is evidence for :mod:`.triage`.
 
-    A model with ``parallel_runs`` (see :class:`~.segmentation.SegmentationModel`) runs both
-    at once; otherwise ``cancel`` (a CancelToken) is checked between them.
+    With ``zoom_margin`` > 0 the model also sees the photo zoomed out (a margin of the photo's
+    mean colour around it, :func:`_zoomed_out`) and its mirror image. Salient-object models
+    trained on centred subjects often miss a part that runs into the frame's edge (a body cut
+    off by the bottom edge); seen smaller, with room around it, the whole subject is found.
+    That view is coarser and sometimes takes in background, so it only *adds*, to both views
+    alike, where both of its mirror views agree with confidence (their minimum, ramped from
+    ``ZOOM_CONFIDENCE`` to 1, and then to at most ``ZOOM_WEIGHT``), and nothing at all when it
+    took the whole photo, framed by the margin, for the subject (:func:`_fills_the_frame`).
+
+    A model with ``parallel_runs`` (see :class:`~.segmentation.SegmentationModel`) runs an
+    image and its mirror image at once; otherwise ``cancel`` (a CancelToken) is checked
+    between runs.
     """
+    a, b = _mirror_pair(model, rgb, cancel)
+    if zoom_margin > 0:
+        if cancel is not None:
+            cancel.check()
+        canvas, box = _zoomed_out(rgb, zoom_margin)
+        za, zb = _mirror_pair(model, canvas, cancel)
+        zoomed = np.minimum(_crop_answer(za, box, canvas.shape[:2], a.shape),
+                            _crop_answer(zb, box, canvas.shape[:2], b.shape))
+        if not _fills_the_frame(zoomed):
+            zoomed -= ZOOM_CONFIDENCE
+            zoomed *= ZOOM_WEIGHT / (1.0 - ZOOM_CONFIDENCE)
+            np.clip(zoomed, 0.0, ZOOM_WEIGHT, out=zoomed)
+            a, b = np.maximum(a, zoomed), np.maximum(b, zoomed)
+    return a, b
+
+
+def _mirror_pair(model, rgb: np.ndarray, cancel=None) -> tuple[np.ndarray, np.ndarray]:
+    """The model's answers on ``rgb`` and its mirror image (flipped back), side by side when
+    the model allows."""
     if getattr(model, "parallel_runs", False):  # the mirror image on another thread
         mirrored = spawn(lambda: model.predict_small(_mirror(rgb)))
         try:
@@ -97,6 +154,51 @@ def model_views(model, rgb: np.ndarray, cancel=None) -> tuple[np.ndarray, np.nda
             cancel.check()
         b = model.predict_small(_mirror(rgb))[:, ::-1]
     return a, b
+
+
+def _fills_the_frame(zoomed: np.ndarray) -> bool:
+    """Whether a zoomed-out answer (on the photo's grid) is sure of the subject along
+    ``ZOOM_FRAME`` or more of each side of the photo (looked at a little inside the edge,
+    where the resampling has settled)."""
+    h, w = zoomed.shape
+    iy, ix = min(h - 1, max(1, h // 100)), min(w - 1, max(1, w // 100))
+    sides = (zoomed[iy], zoomed[h - 1 - iy], zoomed[:, ix], zoomed[:, w - 1 - ix])
+    return all(float((side >= ZOOM_CONFIDENCE).mean()) >= ZOOM_FRAME for side in sides)
+
+
+def _zoomed_out(rgb: np.ndarray, margin: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The photo reduced to fit ``ZOOM_CANVAS`` with ``margin`` × its longer side of mean colour
+    on every side, and the box (y0, y1, x0, x1) the photo occupies on that canvas."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, ZOOM_CANVAS / ((1.0 + 2.0 * margin) * max(h, w)))
+    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+    img = np.asarray(rgb, np.float32)
+    small = img if (sw, sh) == (w, h) else cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA)
+    pad = max(1, round(margin * max(sw, sh)))
+    fill = [float(c) for c in small.reshape(-1, small.shape[-1]).mean(axis=0)]
+    canvas = cv2.copyMakeBorder(np.ascontiguousarray(small), pad, pad, pad, pad,
+                                cv2.BORDER_CONSTANT, value=fill)
+    return canvas, (pad, pad + sh, pad, pad + sw)
+
+
+def _crop_answer(answer: np.ndarray, box: tuple[int, int, int, int], canvas: tuple[int, int],
+                 shape: tuple[int, int]) -> np.ndarray:
+    """The part of a zoomed-out ``answer`` (covering the whole ``canvas`` (h, w)) that shows the
+    photo's ``box``, resampled onto a grid of ``shape`` covering the photo (pixel centres
+    aligned, bilinear)."""
+    y0, y1, x0, x1 = box
+    ah, aw = answer.shape
+    rows, cols = shape
+    # output pixel i covers photo fraction (i + ½)/rows; on the canvas answer's grid that is
+    # ((y0 + (i + ½)·(y1 − y0)/rows) / canvas_h)·ah − ½
+    sy = (y1 - y0) / rows * ah / canvas[0]
+    sx = (x1 - x0) / cols * aw / canvas[1]
+    oy = (y0 + 0.5 * (y1 - y0) / rows) * ah / canvas[0] - 0.5
+    ox = (x0 + 0.5 * (x1 - x0) / cols) * aw / canvas[1] - 0.5
+    m = np.array([[sx, 0.0, ox], [0.0, sy, oy]], np.float64)
+    return cv2.warpAffine(np.ascontiguousarray(answer, np.float32), m, (cols, rows),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def _mirror(rgb: np.ndarray) -> np.ndarray:
@@ -234,4 +336,28 @@ def adaptive_trimap(mask: np.ndarray, rgb: np.ndarray | None = None,
     by_label[labels[ys - y0, xs - x0]] = r
     crop = trimap[y0:y1, x0:x1]
     crop[dist <= by_label[labels]] = UNKNOWN
+    return trimap
+
+
+def automatic_trimap(mask: np.ndarray, rgb: np.ndarray | None = None,
+                     params: AdaptiveTrimapParams = AdaptiveTrimapParams()) -> np.ndarray:
+    """The automatic trimap (uint8 0/128/255) of a soft model ``mask`` (float 0..1 or uint8).
+
+    With ``rgb`` (float (h, w, 3) 0..1) and ``params.refine`` the mask is first refined on
+    the photo (:func:`~.refine.refine_mask`: gaps the model filled, e.g. background between
+    leaves, are found by their colour); the band of :func:`adaptive_trimap` follows the refined
+    outline, and wherever the refinement and the model disagree the trimap says unknown, so
+    that matting decides there rather than either of them.
+    """
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be 2-D, got shape {mask.shape}")
+    m = np.asarray(mask, np.float32)
+    if mask.dtype == np.uint8:
+        m = m / 255.0
+    unsure = None
+    if rgb is not None and params.refine:
+        m, unsure = refine_mask(m, rgb, params.threshold)
+    trimap = adaptive_trimap(m, rgb, params)
+    if unsure is not None:
+        trimap[unsure] = UNKNOWN
     return trimap

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .auto_trimap import adaptive_trimap
+from .auto_trimap import automatic_trimap
 from .trimap import BACKGROUND, make_trimap
 
 TrimapMaker = Callable[[np.ndarray, np.ndarray, Any], np.ndarray]
@@ -53,7 +53,7 @@ def trimap_preset(name: str) -> TrimapPreset:
 register(TrimapPreset(
     "adaptive", "Adaptive",
     "unknown band shaped by the mask's confidence and the image's edges",
-    lambda mask, rgb, settings: adaptive_trimap(mask, rgb, settings.adaptive)))
+    lambda mask, rgb, settings: automatic_trimap(mask, rgb, settings.adaptive)))
 register(TrimapPreset(
     "classic", "Classic",
     "binarised mask eroded / dilated with an elliptical kernel (kernel size, iterations)",
