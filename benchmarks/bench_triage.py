@@ -51,12 +51,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import alphamatting_dir
 
-from matting_studio.core.auto_trimap import (
-    adaptive_trimap,
-    model_views,
-    upsample_mask,
-)
+from matting_studio.core.auto_trimap import adaptive_trimap
 from matting_studio.core.io import load_image
+from matting_studio.core.mask_views import model_views, upsample_mask
 from matting_studio.core.matting import DEFAULT_BACKEND, solve_alpha
 from matting_studio.core.pipeline import (
     PipelineSettings,

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .auto_trimap import upsample_mask
 from .errors import ExportError
 from .export import ExportOptions
 from .foreground import estimate_foreground
 from .io import LoadedImage, load_image
+from .mask_views import upsample_mask
 from .pipeline import CutoutResult, compute_small_mask, default_output_path, export_result
 from .progress import CancelToken, ProgressFn, no_progress
 from .settings import PipelineSettings

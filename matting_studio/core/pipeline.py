@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .auto_trimap import model_answers, upsample_mask
 from .export import export_result
 from .io import LoadedImage
+from .mask_views import model_answers, upsample_mask
 from .progress import CancelToken, ProgressFn, no_progress, sub_progress
 from .segmentation import get_model
 from .settings import PipelineSettings

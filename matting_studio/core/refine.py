@@ -2,7 +2,7 @@
 
 A salient-object model at 320 px draws the subject's outline with a broad brush: it fills the
 gaps between leaves, the holes of a wicker ball, the sky between a plant's stems, and a
-zoomed-out view (:func:`~.auto_trimap.model_answers`) fills them even more. The photo itself
+zoomed-out view (:func:`~.mask_views.model_answers`) fills them even more. The photo itself
 says better where those gaps are: their colours are the background's.
 
 :func:`refine_mask` re-decides the subject with GrabCut (Rother et al. 2004; OpenCV's

@@ -132,7 +132,7 @@ def _first_line(e: BaseException) -> str:
 
 def intra_op_threads() -> int:
     """CPU threads of one model run: half the core's thread budget, because
-    :func:`~.auto_trimap.model_answers` runs the image and its mirror image side by side."""
+    :func:`~.mask_views.model_answers` runs the image and its mirror image side by side."""
     return max(1, thread_budget() // 2)
 
 
@@ -287,7 +287,10 @@ class SegmentationModel:
 
     def predict_small(self, rgb: np.ndarray) -> np.ndarray:
         """Raw model answer at the model's resolution, min-max normalised to 0..1."""
-        tensor = self.preprocess(rgb)
+        return self.predict_input(self.preprocess(rgb))
+
+    def predict_input(self, tensor: np.ndarray) -> np.ndarray:
+        """:meth:`predict_small` of an input :meth:`preprocess` made (or its mirror image)."""
         try:
             out = self._run(tensor)[self.preset.output]
         except ModelError:
@@ -309,7 +312,7 @@ class SegmentationModel:
             pred = 1.0 / (1.0 + np.exp(-np.clip(pred, -60.0, 60.0)))
         lo, hi = float(pred.min()), float(pred.max())
         if not hi - lo > 1e-6 * max(1.0, abs(hi)):
-            flat = float(np.ptp(rgb.reshape(-1, rgb.shape[-1]), axis=0).max()) <= 1e-6
+            flat = float(np.ptp(tensor.reshape(tensor.shape[1], -1), axis=1).max()) <= 1e-5
             if flat:  # a photo of one colour all over (or of one pixel): there is no subject
                 return np.zeros_like(pred)
             raise ModelError(f"{self.name}: the model's answer is the same everywhere ({hi:g}): "

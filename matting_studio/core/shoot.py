@@ -18,9 +18,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .auto_trimap import model_views, upsample_mask
 from .document import Document
 from .io import LoadedImage, display_name, load_image
+from .mask_views import ViewInputs, run_views, union, upsample_mask, view_inputs
 from .matting import solve_alpha
 from .matting.multiscale import downscale_image
 from .photo_source import Fingerprint
@@ -87,34 +87,21 @@ def _u8(x: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(np.asarray(x, np.float32), alpha=255.0)
 
 
-class _OneRunAtATime:
-    """A segmentation model whose runs :func:`~.auto_trimap.model_views` makes one after the
-    other: the same answers, half the model's working memory at once (background work)."""
-
-    parallel_runs = False
-
-    def __init__(self, model):
-        self._model = model
-
-    def __getattr__(self, name: str):
-        return getattr(self._model, name)
+def inputs_of(image: LoadedImage, settings: PipelineSettings) -> ViewInputs:
+    """What the settings' model will be shown of the photo (:func:`~.mask_views.view_inputs`:
+    the mirror image and zoomed-out view when the settings ask for test-time augmentation)."""
+    model = get_model(settings.model_path, settings.preset)
+    return view_inputs(model, image.rgb, mirror=settings.mask_tta)
 
 
 def model_views_of(image: LoadedImage, settings: PipelineSettings,
                    cancel: CancelToken | None = None, side_by_side: bool = True
                    ) -> tuple[np.ndarray, ...]:
-    """The model's answers on the photo: on it and on its mirror image when the settings ask
-    for test-time augmentation, else just on it (their union is the pipeline's mask).
-    ``side_by_side``: let a model that can run both at once do so (the photo on screen);
-    False runs them one after the other (photos prepared in the background)."""
+    """The model's answers on the photo (:func:`~.mask_views.run_views`; their union is the
+    pipeline's mask). ``side_by_side``: let a model that can run two at once do so (the photo
+    on screen); False runs them one after the other (photos prepared in the background)."""
     model = get_model(settings.model_path, settings.preset)
-    if settings.mask_tta:
-        return model_views(model if side_by_side else _OneRunAtATime(model), image.rgb, cancel)
-    return (model.predict_small(image.rgb),)
-
-
-def union(views: tuple[np.ndarray, ...]) -> np.ndarray:
-    return np.maximum.reduce(views) if len(views) > 1 else views[0]
+    return run_views(model, inputs_of(image, settings), cancel, side_by_side)
 
 
 def describe(size: tuple[int, int], settings: PipelineSettings, views: tuple[np.ndarray, ...],
@@ -141,27 +128,46 @@ def describe(size: tuple[int, int], settings: PipelineSettings, views: tuple[np.
                     thumbnail=thumb, quality=quality)
 
 
-def prepare(image: LoadedImage, settings: PipelineSettings, cancel: CancelToken | None = None
-            ) -> Prepared:
-    """Run the model and make a display-size first cut-out with its quality estimate
-    (:func:`~.triage.triage`): about the cost of the model runs, made one after the other
-    (the photo on screen needs the memory more than this one needs the time)."""
-    views = model_views_of(image, settings, cancel, side_by_side=False)
-    if cancel is not None:
-        cancel.check()
+@dataclass(frozen=True)
+class Reduced:
+    """What preparing a photo needs of it, without its full-size pixels: its size, a
+    display-size copy and the model's inputs (:func:`reduce`)."""
+
+    size: tuple[int, int]
+    small: LoadedImage
+    inputs: ViewInputs
+
+
+def reduce(image: LoadedImage, settings: PipelineSettings) -> Reduced:
     size = _fit(image.rgb.shape[:2], PREPARED_SIDE)
-    rgb = downscale_image(image.rgb, size)
     source_alpha = None
     if image.source_alpha is not None:
         source_alpha = cv2.resize(image.source_alpha, size, interpolation=cv2.INTER_AREA)
-    small = LoadedImage(rgb=rgb, source_alpha=source_alpha, bit_depth=8, icc_profile=None,
-                        exif=None)
-    trimap = auto_trimap(small, upsample_mask(union(views), (size[1], size[0])), settings)
-    alpha = finish_alpha(solve_alpha(rgb, trimap, OPEN_PREVIEW_BACKEND, cancel=cancel), small,
-                         settings)
+    small = LoadedImage(rgb=downscale_image(image.rgb, size), source_alpha=source_alpha,
+                        bit_depth=8, icc_profile=None, exif=None)
+    return Reduced(image.size, small, inputs_of(image, settings))
+
+
+def prepare(image: LoadedImage | Reduced, settings: PipelineSettings,
+            cancel: CancelToken | None = None) -> Prepared:
+    """Run the model and make a display-size first cut-out with its quality estimate
+    (:func:`~.triage.triage`). The model runs are made one after the other (the photo on
+    screen needs the memory more than this one needs the time) and only once the photo is
+    :func:`reduce` d: a caller that lets go of the full-size photo after reducing it keeps
+    the two from adding up."""
+    reduced = image if isinstance(image, Reduced) else reduce(image, settings)
+    model = get_model(settings.model_path, settings.preset)
+    views = run_views(model, reduced.inputs, cancel, side_by_side=False)
     if cancel is not None:
         cancel.check()
-    return describe(image.size, settings, views, rgb, alpha)
+    small = reduced.small
+    h, w = small.rgb.shape[:2]
+    trimap = auto_trimap(small, upsample_mask(union(views), (h, w)), settings)
+    alpha = finish_alpha(solve_alpha(small.rgb, trimap, OPEN_PREVIEW_BACKEND, cancel=cancel),
+                         small, settings)
+    if cancel is not None:
+        cancel.check()
+    return describe(reduced.size, settings, views, small.rgb, alpha)
 
 
 STATES = ("automatic", "edited", "exported", "failed")
@@ -315,9 +321,9 @@ def prepare_photo(path: str | os.PathLike[str], settings: PipelineSettings,
                   ) -> Prepared:
     """Load a photo and :func:`prepare` it (background work for the photos not on screen)."""
     progress(0.0, f"preparing {display_name(path)}")
-    image = load_image(path)
+    reduced = reduce(load_image(path), settings)  # the full-size photo goes before the model runs
     if cancel is not None:
         cancel.check()
-    prepared = prepare(image, settings, cancel)
+    prepared = prepare(reduced, settings, cancel)
     progress(1.0, "prepared")
     return prepared

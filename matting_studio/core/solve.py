@@ -24,10 +24,10 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from .auto_trimap import upsample_mask
 from .edges import EdgeParams, adjust_edges
 from .foreground import estimate_foreground
 from .io import LoadedImage, cap_alpha
+from .mask_views import upsample_mask
 from .matting import solve_alpha
 from .matting.interactive import resolve_region
 from .matting.multiscale import downscale_image, downscale_trimap

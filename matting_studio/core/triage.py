@@ -4,7 +4,7 @@ Everything here is computed from evidence the automatic pipeline already has, at
 working resolution (``TriageParams.work_side``), in a few milliseconds per photo:
 
 * the model's two answers under test-time augmentation, on the photo and on its mirror
-  image (:func:`~.auto_trimap.model_views`), whose union ``m = max(a, b)`` is the mask;
+  image (:func:`~.mask_views.model_views`), whose union ``m = max(a, b)`` is the mask;
 * the solved alpha and the photo it was solved on (any size: a preview's will do).
 
 Each pixel gets a *risk*, an estimate of its absolute alpha error (alpha units, 0..1), as the

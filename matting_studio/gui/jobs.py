@@ -17,10 +17,11 @@ from ..core.document import Document
 from ..core.executor import spawn
 from ..core.foreground import estimate_foreground
 from ..core.io import LoadedImage, load_image
+from ..core.mask_views import union
 from ..core.photo_source import Fingerprint
 from ..core.project import PhotoEdit
 from ..core.settings import PipelineSettings
-from ..core.shoot import Prepared, model_views_of, prepare, union
+from ..core.shoot import Prepared, model_views_of, prepare_photo
 from ..core.solve import SolveRequest, SolveResult, finish_alpha, first_matte
 from .qimage import CutoutSource, GreySource, RgbSource, float_to_u8
 from .worker import JobContext
@@ -229,8 +230,5 @@ def _photo_display(rgb: np.ndarray) -> tuple[np.ndarray, RgbSource]:
 
 def prepare_job(path: Path, settings: PipelineSettings, ctx: JobContext) -> PreparedPhoto:
     """Prepare a photo that is not on screen (model, first cut-out, quality estimate)."""
-    ctx.progress(0.0, f"preparing {path.name}")
-    image = load_image(path)
-    ctx.cancel.check()
-    prepared = prepare(image, settings, ctx.cancel)
+    prepared = prepare_photo(path, settings, ctx.progress, ctx.cancel)
     return PreparedPhoto(path, prepared, _fingerprint(path))

@@ -10,11 +10,9 @@ from matting_studio.core.auto_trimap import (
     AdaptiveTrimapParams,
     adaptive_trimap,
     band_half_width,
-    model_answers,
-    predict_mask_tta,
-    upsample_mask,
 )
 from matting_studio.core.io import load_image
+from matting_studio.core.mask_views import model_answers, predict_mask_tta, upsample_mask
 from matting_studio.core.segmentation import get_model
 from matting_studio.core.trimap import BACKGROUND, FOREGROUND, UNKNOWN
 from matting_studio.resources_path import SAMPLE_PHOTO, resource_path

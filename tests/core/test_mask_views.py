@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from matting_studio.core.auto_trimap import (
+from matting_studio.core.mask_views import (
     ZOOM_WEIGHT,
     _crop_answer,
     _fills_the_frame,

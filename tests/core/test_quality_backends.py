@@ -7,9 +7,9 @@ from matting_studio.core.auto_trimap import (
     AdaptiveTrimapParams,
     adaptive_trimap,
     band_half_width,
-    predict_mask_tta,
 )
 from matting_studio.core.io import LoadedImage
+from matting_studio.core.mask_views import predict_mask_tta
 from matting_studio.core.matting import BACKENDS, DEFAULT_BACKEND, solve_alpha
 from matting_studio.core.matting.ifm import FlowParams, solve_flows
 from matting_studio.core.pipeline import PipelineSettings, auto_trimap

@@ -1,5 +1,6 @@
 """core/shoot.py: what is kept of a photo that is not on screen (no window needed)."""
 
+import cv2
 import numpy as np
 
 from matting_studio.core.io import load_image
@@ -10,6 +11,8 @@ from matting_studio.core.shoot import (
     ShootPhoto,
     model_views_of,
     prepare,
+    prepare_photo,
+    reduce,
     union,
 )
 from matting_studio.resources_path import SAMPLE_PHOTO, resource_path
@@ -29,6 +32,28 @@ def test_background_model_runs_one_at_a_time_give_the_same_answers():
     np.testing.assert_array_equal(prepared.small_mask, union(together))
     assert max(prepared.rgb.shape[:2]) == min(PREPARED_SIDE, max(image.rgb.shape[:2]))
     assert prepared.rgb.dtype == np.uint8 and prepared.alpha.shape == prepared.rgb.shape[:2]
+
+
+def test_a_reduced_photo_holds_none_of_the_full_size_pixels_and_prepares_the_same(tmp_path):
+    sample = cv2.imread(str(resource_path(SAMPLE_PHOTO)))
+    path = tmp_path / "large.png"  # larger than the display size
+    cv2.imwrite(str(path), cv2.resize(sample, (2000, 1600), interpolation=cv2.INTER_CUBIC))
+    image = load_image(path)
+    settings = PipelineSettings()
+    reduced = reduce(image, settings)
+    arrays = [reduced.small.rgb, reduced.inputs.photo, reduced.inputs.zoomed]
+    assert all(a is not None and not np.shares_memory(a, image.rgb) for a in arrays)
+    # display size and the model's own input size: nothing of the photo's size is kept
+    assert reduced.small.rgb.shape[:2] == (1024, PREPARED_SIDE)
+    assert reduced.inputs.photo.shape == reduced.inputs.zoomed.shape == (1, 3, 320, 320)
+    assert sum(a.nbytes for a in arrays) < image.rgb.nbytes / 2
+    whole, from_file = prepare(image, settings), prepare_photo(path, settings)
+    assert reduced.size == image.size == whole.size
+    for got in (prepare(reduced, settings), from_file):
+        for a, b in zip(got.views, whole.views):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(got.alpha, whole.alpha)
+        assert got.quality.score == whole.quality.score
 
 
 def test_photos_coming_near_are_prepared_again_after_their_pixels_were_let_go(tmp_path):

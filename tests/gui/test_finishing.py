@@ -28,7 +28,7 @@ STROKE = Stroke("background", 4.0, ((20.0, 60.0), (40.0, 62.0)))
 
 def test_another_model_for_the_photo_keeps_the_strokes_and_undoes(qtbot, app_settings, photo,
                                                                   tmp_path, data):
-    from matting_studio.core.auto_trimap import upsample_mask
+    from matting_studio.core.mask_views import upsample_mask
     from matting_studio.core.models import model_label
     from matting_studio.core.segmentation import get_model
 
