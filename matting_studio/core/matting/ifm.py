@@ -8,19 +8,21 @@ Alpha in the unknown band minimises a sum of quadratic "flows" between pixels:
   theirs — non-local, so information reaches across thin structures and holes;
 * **intra-unknown flow**: KNN-matting style similarity between unknown pixels of similar colour;
 * **known-to-unknown flow**: a per-pixel alpha estimate from the K nearest known foreground and
-  background colours, weighted by how distinct those colours are (it also makes the system
-  far better conditioned: ~10× fewer CG iterations).
+  background colours, weighted by how well a mix of them explains the pixel's colour (it also
+  makes the system far better conditioned: many fewer CG iterations).
+
+Before the solve, edge trimming (:mod:`.trimming`) decides the unknown pixels that a nearby
+known pixel of the same colour explains: a short, strict trimming makes them known, a longer
+one gives the known-to-unknown flow its estimate there, as in the paper's code.
 
 Every term is a sparse, local-or-K-neighbour system, so the matrix stays O(K) per unknown
 pixel and the whole thing tiles like closed-form matting. Known pixels are hard constraints;
-only the unknown block is solved, with Jacobi-preconditioned CG (measured: as fast as an
-incomplete or complete factorisation of the local term, which pay their set-up and fill-in).
+only the unknown block is solved, with Jacobi-preconditioned CG (as fast as an incomplete or
+complete factorisation of the local term, which pay their set-up and fill-in).
 
-numpy / scipy only — no numba, no pymatting: nothing to compile or load from a JIT cache, so
-the first cutout after start-up costs no more than the next one. Nearest neighbours come from
-:class:`scipy.spatial.cKDTree` (both cores, approximate within ``knn_eps``), the LLE weights
-from a 3×3 system per pixel (:func:`lle_weights`).
-Parameters are global (no per-image tuning).
+numpy / scipy only (no JIT to compile or load: the first cutout costs no more than the next):
+neighbours from :class:`scipy.spatial.cKDTree`, LLE weights from a 3×3 system per pixel
+(:func:`lle_weights`). Parameters are global (no per-image tuning).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 
 LLE_CHUNK = 16_384
 """Unknown pixels per batch of LLE weights (bounds the (n, k) temporaries)."""
+TRIM_KNOWN, TRIM_PRIOR = TrimParams(rounds=4), TrimParams(rounds=6)
 
 
 @dataclass(frozen=True)
@@ -103,12 +106,12 @@ class FlowParams:
     part alone: ku_xy · distance / side, so 0.3 is 3 % of the longer side), are left out of
     the searches: they are farther than almost every colour match, nearer known colours are
     the better estimate, and the k-d trees get a fraction of the known pixels."""
-    trim_known: TrimParams | None = TrimParams(rounds=4)
+    trim_known: TrimParams | None = TRIM_KNOWN
     """Edge trimming (:mod:`.trimming`) whose labels become known pixels before the solve
     (None: off). Four rounds only pass a label on through colours within about one 8-bit
     level of a known pixel a few pixels away, which is almost never wrong, and every pixel
     so decided is one fewer to solve."""
-    trim_prior: TrimParams | None = TrimParams(rounds=6)
+    trim_prior: TrimParams | None = TRIM_PRIOR
     """Edge trimming whose labels become the known-to-unknown estimate of the pixels it
     decides, with confidence ``trim_conf`` (None: off), as in the paper's code. It reaches
     further through looser colour matches than ``trim_known``, so it is a prior the flows may
@@ -170,7 +173,7 @@ def lle_weights(colours: np.ndarray, query: np.ndarray, nb: np.ndarray, reg: flo
     differences and ``s = reg·tr(G)``.
 
     ``Z`` is k×3, so by the Woodbury identity ``(Z Zᵀ + s I)⁻¹ 1 = (1 − Z (ZᵀZ + s I₃)⁻¹ Zᵀ 1)/s``:
-    one 3×3 system per pixel instead of a k×k one (same weights, ~10× faster than a batched
+    one 3×3 system per pixel instead of a k×k one (same weights, far faster than a batched
     k×k solve). The 1/s factor cancels in the normalisation.
     """
     n, k = nb.shape
@@ -279,8 +282,7 @@ def build_flow_system(
     their known-to-unknown estimate, with confidence ``params.trim_conf``.
 
     The flows are independent until they are summed, so they are built concurrently on two
-    threads: the k-d trees and most numpy work release the GIL (measured at 28k unknowns:
-    0.53–0.62 s on one thread, 0.44–0.50 s on two).
+    threads: the k-d trees and most numpy work release the GIL.
     """
     h, w = trimap.shape
     n = h * w
