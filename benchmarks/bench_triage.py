@@ -55,16 +55,17 @@ from matting_studio.core.auto_trimap import adaptive_trimap
 from matting_studio.core.io import load_image
 from matting_studio.core.mask_views import model_views, upsample_mask
 from matting_studio.core.matting import DEFAULT_BACKEND, solve_alpha
-from matting_studio.core.pipeline import (
-    PipelineSettings,
-    auto_trimap,
-    compute_alpha,
-    run_cutout,
-)
+from matting_studio.core.pipeline import PipelineSettings, auto_trimap, run_cutout
 from matting_studio.core.segmentation import get_model
+from matting_studio.core.solve import SolveRequest, solve
 from matting_studio.core.triage import TriageParams, overlay_at, triage
 
 TERMS = ("uncertainty", "disagreement", "residual")
+
+
+def compute_alpha(img, trimap: np.ndarray, settings: PipelineSettings) -> np.ndarray:
+    """The pipeline's alpha for ``trimap`` (the one solve path, without edge colours)."""
+    return solve(SolveRequest.of(img, trimap, settings, with_foreground=False)).alpha
 
 
 def fmt_table(header: list[str], rows: list[list[str]]) -> str:

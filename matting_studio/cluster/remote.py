@@ -27,7 +27,7 @@ from ..core.batch import (
 )
 from ..core.errors import ExportError, ImageLoadError
 from ..core.export import ExportOptions, check_output_suffix
-from ..core.io import MAX_FILE_BYTES, display_name, write_atomic
+from ..core.io import MAX_FILE_BYTES, display_name, read_errors, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -229,20 +229,12 @@ def read_url(url: str) -> bytes:
     """The bytes of the file at ``url``; :class:`ImageLoadError` with one line otherwise."""
     name = url_name(url)
     fs, path = _filesystem(url)
-    try:
+    with read_errors(name, url):
         size = fs.size(path)
         if size is not None and size > MAX_FILE_BYTES:
             raise ImageLoadError(f"{name}: the file is too large to open "
                                  f"({size / 2**30:.1f} GB)")
         return fs.cat_file(path)
-    except FileNotFoundError:
-        raise ImageLoadError(f"{name}: file not found ({url})") from None
-    except IsADirectoryError:
-        raise ImageLoadError(f"{name}: is a folder, not an image file") from None
-    except PermissionError:
-        raise ImageLoadError(f"{name}: permission denied (cannot read {url})") from None
-    except OSError as e:
-        raise ImageLoadError(f"{name}: cannot be read ({e})") from None
 
 
 def write_url(url: str, data: bytes, protect: Sequence[str] = ()) -> str:

@@ -59,8 +59,9 @@ class AdaptiveTrimapParams:
             raise limits.LimitError("refine must be true or false")
 
 
-def _edge_magnitude(rgb: np.ndarray) -> tuple[np.ndarray, float]:
-    """Image gradient magnitude (float32 (h, w)) and its robust reference (99th percentile)."""
+def _edge_magnitude(rgb: np.ndarray, reference: bool = True) -> tuple[np.ndarray, float]:
+    """Image gradient magnitude (float32 (h, w)) and its robust reference (99th percentile;
+    0.0 when not asked for)."""
     grey = cv2.cvtColor(np.asarray(rgb, np.float32), cv2.COLOR_RGB2GRAY)
     gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
@@ -70,7 +71,7 @@ def _edge_magnitude(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     gx += gy
     del gy
     mag = np.sqrt(gx, out=gx)
-    ref = float(np.percentile(mag, 99)) if mag.size else 0.0
+    ref = float(np.percentile(mag, 99)) if reference and mag.size else 0.0
     return mag, ref
 
 
@@ -111,25 +112,52 @@ def band_half_width(mask: np.ndarray, rgb: np.ndarray | None,
     return _half_width(sx, sy, e, min(mask.shape), params)
 
 
+STRIP_ROWS = 512
+"""Rows per strip when the whole-image filters are evaluated strip by strip."""
+_STRIP_PAD = 8
+"""Rows of context above and below a strip: more than the blur and Sobel reach together, so a
+strip's inner rows equal the whole image's."""
+
+
+def _strips(h: int):
+    """``(lo, hi, a, b)`` per strip: rows ``a:b`` of the image, computed from rows ``lo:hi``."""
+    for a in range(0, h, STRIP_ROWS):
+        b = min(h, a + STRIP_ROWS)
+        yield max(0, a - _STRIP_PAD), min(h, b + _STRIP_PAD), a, b
+
+
 def _half_width_at(mask: np.ndarray, rgb: np.ndarray | None, params: AdaptiveTrimapParams,
                    ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """``band_half_width(mask, rgb, params)[ys, xs]``, bit for bit, without the whole-image
-    arithmetic: only the filters run on the whole image, the formula on the given pixels.
+    arithmetic: the filters run strip by strip (:data:`STRIP_ROWS` rows with enough context
+    rows that each strip's own rows equal the whole image's) and the formula on the given
+    pixels only. ``ys`` must be sorted (``np.nonzero``'s order).
 
     The 3×3 dilation of ``clip(mag / ref, 0, 1)`` equals ``clip(dilate(mag) / ref, 0, 1)``
     (a monotone map commutes with a maximum), so the edge strength is normalised after the
-    gather too.
+    gather too; the only whole-image plane is the gradient magnitude that the reference
+    percentile needs.
     """
-    sx, sy = _mask_slopes(mask)
-    sx, sy = sx[ys, xs], sy[ys, xs]  # the whole-image slopes go before the edge filters run
+    h = mask.shape[0]
+    sx = np.empty(len(ys), np.float32)
+    sy = np.empty(len(ys), np.float32)
+    peak = np.empty(len(ys), np.float32) if rgb is not None and params.edge_relief > 0 else None
+    mag = np.empty(mask.shape, np.float32) if peak is not None else None
+    cuts = np.searchsorted(ys, np.arange(0, h + STRIP_ROWS, STRIP_ROWS))
+    for i, (lo, hi, a, b) in enumerate(_strips(h)):
+        k0, k1 = cuts[i], cuts[i + 1]
+        py, px = ys[k0:k1] - lo, xs[k0:k1]
+        gx, gy = _mask_slopes(mask[lo:hi])
+        sx[k0:k1], sy[k0:k1] = gx[py, px], gy[py, px]
+        if mag is not None:
+            m, _ = _edge_magnitude(rgb[lo:hi], reference=False)
+            mag[a:b] = m[a - lo:b - lo]
+            peak[k0:k1] = cv2.dilate(m, np.ones((3, 3), np.uint8))[py, px]
     e = None
-    if rgb is not None and params.edge_relief > 0:
-        mag, ref = _edge_magnitude(rgb)
-        if ref > 1e-6:
-            peak = cv2.dilate(mag, np.ones((3, 3), np.uint8))[ys, xs]
-            e = np.clip(peak / ref, 0.0, 1.0)
-        else:
-            e = np.zeros(len(ys), np.float32)
+    if peak is not None:
+        ref = float(np.percentile(mag, 99, overwrite_input=True)) if mag.size else 0.0
+        del mag
+        e = np.clip(peak / ref, 0.0, 1.0) if ref > 1e-6 else np.zeros(len(ys), np.float32)
     return _half_width(sx, sy, e, min(mask.shape), params)
 
 
@@ -172,7 +200,9 @@ def adaptive_trimap(mask: np.ndarray, rgb: np.ndarray | None = None,
     by_label = np.zeros(len(ys) + 1, np.float32)
     by_label[labels[ys - y0, xs - x0]] = r
     crop = trimap[y0:y1, x0:x1]
-    crop[dist <= by_label[labels]] = UNKNOWN
+    for a in range(0, y1 - y0, STRIP_ROWS):  # by strips: no whole-crop temporaries
+        rows = slice(a, a + STRIP_ROWS)
+        crop[rows][dist[rows] <= by_label[labels[rows]]] = UNKNOWN
     return trimap
 
 

@@ -68,7 +68,7 @@ class Document:
     """
 
     def __init__(self, image: LoadedImage, small_mask: np.ndarray,
-                 settings: PipelineSettings | None = None):
+                 settings: PipelineSettings | None = None, complete: bool = True):
         if small_mask.ndim != 2:
             raise ValueError(f"the model's answer must be 2-D, got {small_mask.shape}")
         self.image: LoadedImage | None = image
@@ -79,6 +79,8 @@ class Document:
         self.revision = 0
         self._strokes: list[Stroke] = []
         self._answers: dict[tuple, np.ndarray] = {model_key(self.settings): small_mask}
+        self._partial: set[tuple] = set() if complete else {model_key(self.settings)}
+        """Models whose answer lacks the zoomed-out view still (see :meth:`add_model_answer`)."""
         self._auto: dict[tuple, np.ndarray] = {}
         """Automatic trimaps of the last :data:`AUTO_TRIMAPS_KEPT` settings (undo of a settings
         change is then immediate)."""
@@ -186,11 +188,35 @@ class Document:
     def has_model_answer(self, settings: PipelineSettings) -> bool:
         return model_key(settings) in self._answers
 
+    def answer_is_complete(self, settings: PipelineSettings | None = None) -> bool:
+        """False while the answer of the model ``settings`` (default: the document's) lacks
+        the zoomed-out view (a document made with ``complete=False``)."""
+        return model_key(settings or self.settings) not in self._partial
+
     def add_model_answer(self, settings: PipelineSettings, small_mask: np.ndarray) -> None:
         """Keep the answer of the model ``settings`` name (computed off the GUI thread with
         :func:`~.pipeline.compute_small_mask`), so :meth:`set_settings` can switch to it and
-        back (undo) without running the model again."""
-        self._answers[model_key(settings)] = small_mask
+        back (undo) without running the model again.
+
+        Replacing the answer in use (completed: an editor makes a large photo's first matte
+        from the model's answers on the photo itself, and adds the zoomed-out view's while it
+        is on screen) drops the automatic trimaps made from the old one; the trimap on screen then counts
+        as changed, unless it rests on the provisional trimap that the caller replaces next
+        (:meth:`install_auto_trimap`)."""
+        key = model_key(settings)
+        old = self._answers.get(key)
+        self._answers[key] = small_mask
+        self._partial.discard(key)
+        if old is None or old is small_mask or key != model_key(self.settings):
+            return
+        current = trimap_key(self.settings)
+        made_from_old = current in self._auto
+        self._auto.clear()
+        if self._trimap_cache is not None and self._trimap_cache[0] == current and \
+                made_from_old:
+            self._trimap_cache = None
+        if made_from_old:
+            self._changed()
 
     # ----------------------------------------------------------------- trimaps
     def auto_trimap(self) -> np.ndarray:
@@ -212,14 +238,18 @@ class Document:
             del self._auto[next(iter(self._auto))]
 
     def compute_auto_trimap(self, settings: PipelineSettings | None = None,
-                            image: LoadedImage | None = None) -> tuple[tuple, np.ndarray]:
+                            image: LoadedImage | None = None,
+                            small_mask: np.ndarray | None = None) -> tuple[tuple, np.ndarray]:
         """``(trimap_key(settings), trimap)``: the exact automatic trimap of ``image`` (default:
         the document's), computed without touching the document: a background thread passes
         its own reference to the pixels, since the GUI thread may unload the document
-        meanwhile. Hand the answer to :meth:`install_auto_trimap`."""
+        meanwhile. Hand the answer to :meth:`install_auto_trimap`. ``small_mask``: the model's
+        answer to use instead of the one kept (a completed answer, installed along with the
+        trimap)."""
         settings = settings or self.settings
         image = image if image is not None else self.image
-        mask = upsample_mask(self._answers[model_key(settings)], self.shape)
+        small = small_mask if small_mask is not None else self._answers[model_key(settings)]
+        mask = upsample_mask(small, self.shape)
         return trimap_key(settings), _frozen(auto_trimap(image, mask, settings))
 
     def set_provisional_trimap(self, trimap: np.ndarray) -> None:

@@ -91,21 +91,49 @@ def run_views(model, inputs: ViewInputs, cancel: CancelToken | None = None,
     (``parallel_runs``); False runs one after the other (half the model's working memory,
     for background work). ``cancel`` is checked between runs.
     """
+    answers = photo_answers(model, inputs, cancel, side_by_side)
+    return add_zoomed(model, inputs, answers, cancel, side_by_side)
+
+
+def photo_answers(model, inputs: ViewInputs, cancel: CancelToken | None = None,
+                  side_by_side: bool = True) -> tuple[np.ndarray, ...]:
+    """The first step of :func:`run_views`: the model's answers on the photo (and its mirror
+    image), without the zoomed-out view. An editor shows a first matte from these while the
+    zoomed-out view runs (:func:`add_zoomed`)."""
     if not inputs.mirror:
         return (_answer(model, inputs.photo),)
-    a, b = _mirror_pair(model, inputs.photo, cancel, side_by_side)
-    if inputs.zoomed is not None:
-        if cancel is not None:
-            cancel.check()
-        za, zb = _mirror_pair(model, inputs.zoomed, cancel, side_by_side)
-        zoomed = np.minimum(_crop_answer(za, inputs.box, inputs.canvas, a.shape),
-                            _crop_answer(zb, inputs.box, inputs.canvas, b.shape))
-        if not _fills_the_frame(zoomed):
-            zoomed -= ZOOM_CONFIDENCE
-            zoomed *= ZOOM_WEIGHT / (1.0 - ZOOM_CONFIDENCE)
-            np.clip(zoomed, 0.0, ZOOM_WEIGHT, out=zoomed)
-            a, b = np.maximum(a, zoomed), np.maximum(b, zoomed)
-    return a, b
+    return _mirror_pair(model, inputs.photo, cancel, side_by_side)
+
+
+def add_zoomed(model, inputs: ViewInputs, answers: tuple[np.ndarray, ...],
+               cancel: CancelToken | None = None, side_by_side: bool = True
+               ) -> tuple[np.ndarray, ...]:
+    """The second step of :func:`run_views`: ``answers`` (:func:`photo_answers`) with what the
+    zoomed-out view adds (``answers`` as they are when there is no zoomed-out view)."""
+    if len(answers) != 2:
+        return answers
+    zoomed = zoomed_answer(model, inputs, answers[0].shape, cancel, side_by_side)
+    return answers if zoomed is None else tuple(np.maximum(a, zoomed) for a in answers)
+
+
+def zoomed_answer(model, inputs: ViewInputs, shape: tuple[int, int],
+                  cancel: CancelToken | None = None, side_by_side: bool = True
+                  ) -> np.ndarray | None:
+    """What the zoomed-out view adds to the photo's answers (float32 ``shape`` at the model's
+    resolution, to be combined by maximum), or None when there is none or it adds nothing."""
+    if inputs.zoomed is None or not inputs.mirror:
+        return None
+    if cancel is not None:
+        cancel.check()
+    za, zb = _mirror_pair(model, inputs.zoomed, cancel, side_by_side)
+    zoomed = np.minimum(_crop_answer(za, inputs.box, inputs.canvas, shape),
+                        _crop_answer(zb, inputs.box, inputs.canvas, shape))
+    if _fills_the_frame(zoomed):
+        return None
+    zoomed -= ZOOM_CONFIDENCE
+    zoomed *= ZOOM_WEIGHT / (1.0 - ZOOM_CONFIDENCE)
+    np.clip(zoomed, 0.0, ZOOM_WEIGHT, out=zoomed)
+    return zoomed
 
 
 def model_views(model, rgb: np.ndarray, cancel: CancelToken | None = None,

@@ -108,7 +108,8 @@ def refine_mask(mask: np.ndarray, rgb: np.ndarray, threshold: float = 0.5,
     differ = (decided >= 0.5) != (mask >= threshold)
     if not differ.any():
         return mask, None
-    refined = np.where(differ, decided, mask).astype(np.float32)
+    refined = decided  # GrabCut's decision where they differ, the model's value elsewhere
+    np.copyto(refined, mask, where=~differ)
     if params.unsure_grow > 0:
         k = 2 * params.unsure_grow + 1
         differ = cv2.dilate(differ.view(np.uint8), np.ones((k, k), np.uint8)).view(bool)

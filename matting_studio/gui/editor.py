@@ -299,6 +299,8 @@ class EditorController(QObject):
             self._views = opened.views
         if opened.reloaded is not None:
             opened.doc.reload(opened.reloaded)
+        if opened.answer is not None:  # completed while the first matte was on screen
+            opened.doc.add_model_answer(*opened.answer)
         shown_first = self._ready is photo  # a first matte is on screen already
         if not shown_first:
             if opened.exact is not None:  # before the views ask for the trimap

@@ -17,11 +17,12 @@ from ..core.document import Document
 from ..core.executor import spawn
 from ..core.foreground import estimate_foreground
 from ..core.io import LoadedImage, load_image
-from ..core.mask_views import union
+from ..core.mask_views import add_zoomed, photo_answers, union, zoomed_answer
 from ..core.photo_source import Fingerprint
 from ..core.project import PhotoEdit
+from ..core.segmentation import get_model
 from ..core.settings import PipelineSettings
-from ..core.shoot import Prepared, model_views_of, prepare_photo
+from ..core.shoot import Prepared, inputs_of, model_views_of, prepare_photo
 from ..core.solve import SolveRequest, SolveResult, finish_alpha, first_matte
 from .qimage import CutoutSource, GreySource, RgbSource, float_to_u8
 from .worker import JobContext
@@ -76,6 +77,10 @@ class Opened:
     views: tuple[np.ndarray, ...] | None = None
     reloaded: LoadedImage | None = None
     """The pixels of an unloaded ``doc``, given back to it in the GUI thread."""
+    answer: tuple[PipelineSettings, np.ndarray] | None = None
+    """The model's complete answer (with the zoomed-out view) for these settings, when the
+    first matte was made from the photo's own answers: the GUI thread gives it to ``doc``
+    along with the exact trimap made from it."""
 
 
 @dataclass(frozen=True)
@@ -179,11 +184,21 @@ def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
         ctx.cancel.check()
         doc.check_same_photo(image)
         on_image(image)
+        answer = None
+        if not doc.answer_is_complete():  # its first open stopped before the zoomed-out view
+            ctx.progress(0.3, "finding the subject (zoomed out)")
+            s = doc.settings
+            model = get_model(s.model_path, s.preset)
+            small = doc.small_mask
+            zoomed = zoomed_answer(model, inputs_of(image, s), small.shape, ctx.cancel)
+            answer = (s, small if zoomed is None else np.maximum(small, zoomed))
         ctx.progress(0.5, "building the full-resolution trimap")
-        exact = doc.compute_auto_trimap(image=image)
+        exact = doc.compute_auto_trimap(image=image,
+                                        small_mask=None if answer is None else answer[1])
         rgb8, source = photo["job"].result()
         ctx.cancel.check()
-        return Opened(doc, rgb8, source, exact, _fingerprint(path), reloaded=image)
+        return Opened(doc, rgb8, source, exact, _fingerprint(path), reloaded=image,
+                      answer=answer)
 
     if edit is not None:
         settings = edit.settings
@@ -191,15 +206,19 @@ def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
     image = load_image(path)
     ctx.cancel.check()
     on_image(image)
-    views = None
+    views = inputs = model = None
     if prepared is not None and prepared.settings == settings:
         small = prepared.small_mask
     else:
         ctx.progress(0.1, "finding the subject")
-        views = model_views_of(image, settings, ctx.cancel)
+        model = get_model(settings.model_path, settings.preset)
+        inputs = inputs_of(image, settings)
+        # the photo's own answers first: a large photo's first matte comes from them, and the
+        # zoomed-out view runs while it is on screen
+        views = photo_answers(model, inputs, ctx.cancel)
         small = union(views)
     ctx.cancel.check()
-    doc = Document(image, small, settings)
+    doc = Document(image, small, settings, complete=inputs is None)
     if edit is not None and edit.strokes:
         doc.replace_strokes(edit.strokes)
     first = None
@@ -207,6 +226,9 @@ def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
         ctx.progress(0.5, "computing a first matte")
         first = first_matte(image, small, settings, doc.revision, ctx.cancel)
     if first is None:
+        if inputs is not None:
+            views = add_zoomed(model, inputs, views, ctx.cancel)
+            doc.add_model_answer(settings, union(views))  # nobody else has the doc yet
         ctx.progress(0.8, "building the trimap")
         doc.trimap()
         rgb8, source = photo["job"].result()
@@ -217,10 +239,15 @@ def open_job(path: Path, settings: PipelineSettings, edit: PhotoEdit | None,
     rgb8, source = photo["job"].result()
     ctx.cancel.check()
     ctx.preview(FirstMatte(doc, rgb8, source, matte_images(first, rgb8)))
+    answer = None
+    if inputs is not None:
+        ctx.progress(0.6, "finding the subject (zoomed out)")
+        views = add_zoomed(model, inputs, views, ctx.cancel)
+        answer = (settings, union(views))
     ctx.progress(0.7, "building the full-resolution trimap")
-    exact = doc.compute_auto_trimap(settings, image)
+    exact = doc.compute_auto_trimap(settings, image, None if answer is None else answer[1])
     ctx.cancel.check()
-    return Opened(doc, rgb8, source, exact, _fingerprint(path), views)
+    return Opened(doc, rgb8, source, exact, _fingerprint(path), views, answer=answer)
 
 
 def _photo_display(rgb: np.ndarray) -> tuple[np.ndarray, RgbSource]:

@@ -180,9 +180,10 @@ class MainWindow(QMainWindow):
         s = self.settings
         geometry = s.geometry()
         if geometry is not None:
+            # Qt fits a window saved on another screen (off it, or larger) into this one
             self.restoreGeometry(geometry)
         else:
-            self.resize(1360, 860)
+            self._first_size()
         state = s.window_state()
         if state is not None:
             self.restoreState(state)
@@ -195,6 +196,18 @@ class MainWindow(QMainWindow):
         self.set_preview_background(s.preview_background(), ask=False)
         self.panel.set_steps_expanded(s.steps_expanded())
         self.panel.steps_section.toggled.connect(s.set_steps_expanded)
+
+    def _first_size(self) -> None:
+        """The first start's window: 1360 × 860 where the screen has room, else as much of the
+        screen's free area as there is (a 1280 × 720 laptop), centred."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(1360, 860)
+            return
+        free = screen.availableGeometry()
+        w, h = min(1360, free.width()), min(860, free.height())
+        self.resize(w, h)
+        self.move(free.x() + (free.width() - w) // 2, free.y() + (free.height() - h) // 2)
 
     def _set_editing_enabled(self, on: bool) -> None:
         """Views and photo actions available (a photo is on screen)."""

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from matting_studio.core import auto_trimap
 from matting_studio.core.auto_trimap import (
     AdaptiveTrimapParams,
     adaptive_trimap,
@@ -56,8 +57,11 @@ def _blobs(h, w, seed, blur):
     return mask, rgb
 
 
+@pytest.mark.parametrize("strip_rows", [512, 13])
 @pytest.mark.parametrize("seed", range(6))
-def test_same_trimap_as_the_whole_image_formulation(seed):
+def test_same_trimap_as_the_whole_image_formulation(seed, strip_rows, monkeypatch):
+    # 13-row strips: many strip seams cross the boundary, and strips shorter than their context
+    monkeypatch.setattr(auto_trimap, "STRIP_ROWS", strip_rows)
     h, w = (180, 260) if seed % 2 else (301, 199)
     mask, rgb = _blobs(h, w, seed, blur=1.0 + 2 * seed)
     p = AdaptiveTrimapParams(max_band=0.03 + 0.02 * seed)

@@ -109,3 +109,37 @@ def test_a_request_without_quick_preview_reports_none(sample, monkeypatch):
         assert all(p.preview for p in previews)
     # without a listener there is nothing to preview for
     assert not solve(SolveRequest.of(sample, doc.trimap(), settings)).preview
+
+
+def test_a_partial_answer_completed_later(sample, small_preview):
+    """A document made from the model's answers on the photo alone (complete=False) gets the
+    zoomed-out view's answer later: the trimaps made from the partial answer go, and the
+    trimap on screen counts as changed unless it is the provisional one being replaced."""
+    settings = PipelineSettings()
+    full = compute_small_mask(sample, settings)
+    partial = np.clip(full - 0.3, 0.0, 1.0)  # an answer that finds less subject
+    stroke = Stroke("background", 4.0, ((5.0, 5.0), (30.0, 8.0)))
+
+    # 1. the trimap in use was made from the partial answer
+    doc = Document(sample, partial, settings, complete=False)
+    doc.add_stroke(stroke)
+    assert not doc.answer_is_complete()
+    before, revision = doc.trimap().copy(), doc.revision
+    doc.add_model_answer(settings, full)
+    assert doc.answer_is_complete() and doc.revision == revision + 1
+    expected = np.array(auto_trimap(sample, compute_mask(sample, settings), settings))
+    draw_stroke(expected, stroke)
+    assert np.array_equal(doc.trimap(), expected) and not np.array_equal(before, expected)
+
+    # 2. a provisional trimap (first matte) stands in: the exact trimap replaces it
+    doc = Document(sample, partial, settings, complete=False)
+    first = first_matte(sample, partial, settings)
+    doc.set_provisional_trimap(first.trimap)
+    doc.set_result(first)
+    revision = doc.revision
+    exact = doc.compute_auto_trimap(settings, sample, small_mask=full)
+    doc.add_model_answer(settings, full)
+    assert doc.revision == revision and doc.trimap_is_provisional
+    assert doc.install_auto_trimap(*exact) and not doc.trimap_is_provisional
+    assert np.array_equal(doc.trimap(), auto_trimap(sample, compute_mask(sample, settings),
+                                                    settings))

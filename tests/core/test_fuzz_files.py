@@ -299,9 +299,6 @@ PNG_DATA_ERRORS = ("bad adaptive filter value", "Not enough image data", "Too mu
 KNOWN_NOISE = {
     "libtiff": "Pillow's bundled libtiff prints its errors and warnings about damaged compressed "
                "TIFFs on stderr itself; Pillow has no switch for libtiff's handlers",
-    "libpng (pixel data)": "libpng inside OpenCV's fast 8-bit PNG decoder prints damage inside "
-                           "the compressed pixel data (all checksums right, e.g. an IHDR patched "
-                           "to another size); only decoding finds it",
 }
 """Native noise still reaching stderr on main (ADR 0011 keeps fd tricks out): for the io
 owner. :func:`test_native_libraries_say_nothing_at_all` holds the line for when it is gone."""

@@ -12,6 +12,7 @@ from gui_helpers import wait_alpha
 import matting_studio.core.document as docmod
 import matting_studio.core.solve as solvemod
 from matting_studio.core.io import load_image
+from matting_studio.core.mask_views import photo_answers, union
 from matting_studio.core.matting import solve_alpha
 from matting_studio.core.pipeline import (
     PipelineSettings,
@@ -19,6 +20,8 @@ from matting_studio.core.pipeline import (
     compute_mask,
     compute_small_mask,
 )
+from matting_studio.core.segmentation import get_model
+from matting_studio.core.shoot import inputs_of
 from matting_studio.core.solve import first_matte
 from matting_studio.core.trimap import Stroke, draw_stroke
 
@@ -72,12 +75,17 @@ def test_first_matte_is_shown_before_the_full_result(qtbot, window, photo):
     assert not events[-1][0] and not events[-1][1]
     assert all(e[0] for e in events[:-1])
 
+    # the first matte comes from the model's answers on the photo itself (the zoomed-out view
+    # runs while it is on screen), solved at preview size and enlarged
     image = load_image(photo)
     settings = PipelineSettings()
-    expected = first_matte(image, compute_small_mask(image, settings), settings)
-    assert np.array_equal(first.alpha, expected.alpha)  # solved at preview size, enlarged
+    own = union(photo_answers(get_model(), inputs_of(image, settings)))
+    expected = first_matte(image, own, settings)
+    assert np.array_equal(first.alpha, expected.alpha)
     assert np.array_equal(first.trimap, expected.trimap)
     assert first.alpha.shape == image.rgb.shape[:2]
+    # then the document holds the complete answer, as a plain open's
+    assert np.array_equal(c.doc.small_mask, compute_small_mask(image, settings))
 
     # the final trimap is exactly the automatic trimap of a plain open, and its full solve
     final = c.doc.result

@@ -265,3 +265,32 @@ def test_scale_factor_reaches_qt(qapp):
     """In the scaled run, Qt really draws at 125 % (the sizes above are device pixels)."""
     factor = float(os.environ.get("QT_SCALE_FACTOR", "1"))
     assert qapp.primaryScreen().devicePixelRatio() == pytest.approx(factor)
+
+
+def test_first_start_fits_the_screen(qtbot, themed_app, tmp_path):
+    """Without a saved geometry the window opens within the screen's free area (the offscreen
+    screen is 800 × 800: smaller than the 1360 × 860 default)."""
+    from matting_studio.gui.main_window import MainWindow
+    from matting_studio.gui.settings import AppSettings
+
+    free = themed_app.primaryScreen().availableGeometry()
+    assert free.width() < 1360 or free.height() < 860
+    window = MainWindow(settings=AppSettings(tmp_path / "fresh.ini"))
+    qtbot.addWidget(window)
+    assert window.width() <= free.width() and window.height() <= free.height()
+    assert free.contains(window.geometry().topLeft())
+
+
+def test_a_window_saved_on_a_larger_screen_fits_this_one(qtbot, themed_app, tmp_path):
+    from matting_studio.gui.main_window import MainWindow
+    from matting_studio.gui.settings import AppSettings
+
+    settings = AppSettings(tmp_path / "big.ini")
+    big = MainWindow(settings=settings)
+    qtbot.addWidget(big)
+    big.setGeometry(0, 0, 1900, 1150)  # as on a larger monitor
+    settings.set_geometry(big.saveGeometry())
+    free = themed_app.primaryScreen().availableGeometry()
+    window = MainWindow(settings=AppSettings(tmp_path / "big.ini"))
+    qtbot.addWidget(window)
+    assert window.width() <= free.width() and window.height() <= free.height()

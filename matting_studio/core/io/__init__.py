@@ -15,7 +15,14 @@ atomic writing. One job per module; the names the rest of the application uses a
 from __future__ import annotations
 
 from .atomic import remove_stale_parts, same_file, write_atomic
-from .decode import MAX_FILE_BYTES, PIL_FORMATS, decode_image, load_grey, load_image
+from .decode import (
+    MAX_FILE_BYTES,
+    PIL_FORMATS,
+    decode_image,
+    load_grey,
+    load_image,
+    read_errors,
+)
 from .image import DEFAULT_MAX_PIXELS, LoadedImage, cap_alpha, max_pixels
 from .names import display_name
 from .pixels import apply_orientation
@@ -24,6 +31,6 @@ from .sniff import RAW_SUFFIXES, SUPPORTED_SUFFIXES, SUPPORTED_TEXT, sniff_kind
 __all__ = [
     "DEFAULT_MAX_PIXELS", "MAX_FILE_BYTES", "PIL_FORMATS", "RAW_SUFFIXES", "SUPPORTED_SUFFIXES",
     "SUPPORTED_TEXT", "LoadedImage", "apply_orientation", "cap_alpha", "decode_image",
-    "display_name", "load_grey", "load_image", "max_pixels", "remove_stale_parts", "same_file",
-    "sniff_kind", "write_atomic",
+    "display_name", "load_grey", "load_image", "max_pixels", "read_errors", "remove_stale_parts",
+    "same_file", "sniff_kind", "write_atomic",
 ]

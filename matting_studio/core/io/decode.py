@@ -11,6 +11,8 @@ import io
 import logging
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -196,20 +198,14 @@ def _decode_opened(im: Image.Image, data: bytes, name: str, path: Path | None,
     )
 
 
-def read_bytes(path: Path, name: str) -> bytes:
+@contextmanager
+def read_errors(name: str, where: str) -> Iterator[None]:
+    """Turn what can go wrong while reading the file ``name`` (found in ``where``) into an
+    :class:`ImageLoadError` with one line; for local files and fsspec URLs alike."""
     try:
-        st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            raise ImageLoadError(f"{name}: is a folder, not an image file")
-        if not stat.S_ISREG(st.st_mode):
-            raise ImageLoadError(f"{name}: not a regular file (a device, pipe or socket)")
-        if st.st_size > MAX_FILE_BYTES:
-            raise ImageLoadError(
-                f"{name}: the file is too large to open ({st.st_size / 2**30:.1f} GB)")
-        with open(path, "rb") as f:
-            return f.read()
+        yield
     except FileNotFoundError:
-        raise ImageLoadError(f"{name}: file not found ({display_name(path.parent)})") from None
+        raise ImageLoadError(f"{name}: file not found ({where})") from None
     except PermissionError:
         raise ImageLoadError(f"{name}: permission denied (cannot read the file)") from None
     except IsADirectoryError:
@@ -220,6 +216,20 @@ def read_bytes(path: Path, name: str) -> bytes:
         raise ImageLoadError(f"{name}: cannot be read ({short(e)})") from None
     except MemoryError:
         raise ImageLoadError(f"{name}: not enough memory to read the file") from None
+
+
+def read_bytes(path: Path, name: str) -> bytes:
+    with read_errors(name, display_name(path.parent)):
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise ImageLoadError(f"{name}: is a folder, not an image file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ImageLoadError(f"{name}: not a regular file (a device, pipe or socket)")
+        if st.st_size > MAX_FILE_BYTES:
+            raise ImageLoadError(
+                f"{name}: the file is too large to open ({st.st_size / 2**30:.1f} GB)")
+        with open(path, "rb") as f:
+            return f.read()
 
 
 def load_grey(path: str | os.PathLike[str], what: str = "image") -> np.ndarray:

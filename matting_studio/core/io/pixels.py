@@ -11,7 +11,7 @@ from PIL import Image, ImageCms
 
 from ..errors import ImageLoadError
 from .image import unit
-from .png import pixel_chunks_only, png_bit_depth, png_chunks
+from .png import pixel_chunks_only, pixels_inflate_right, png_bit_depth, png_chunks
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +136,10 @@ def cv2_decode_16(data: bytes, size: tuple[int, int], fmt: str = "",
     """16-bit pixels (BGR order, stored layout) through OpenCV, or None if it cannot."""
     if fmt == "PNG":
         # libpng inside OpenCV prints its complaints on stderr: it gets only complete files
-        # whose checksums are right, and only the chunks its pixels need
+        # whose checksums are right and whose pixel data inflates to the image, and only the
+        # chunks its pixels need
         chunks = png_chunks(data, plain=False)
-        if chunks is None:
+        if chunks is None or not pixels_inflate_right(data, chunks):
             return None
         data = pixel_chunks_only(data, chunks)
     try:

@@ -10,6 +10,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
+try:
+    from isal import isal_zlib as _inflate
+except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
+    _inflate = zlib
+
 from .image import unit
 
 log = logging.getLogger(__name__)
@@ -73,14 +78,71 @@ def pixel_chunks_only(data: bytes, chunks: list[tuple[bytes, int, int]]) -> byte
     return b"".join([view[:8]] + [view[s:e] for kind, s, e in chunks if kind in _PIXEL_CHUNKS])
 
 
+_INFLATE_PIECE = 4 << 20
+"""Most bytes inflated at once while checking the pixel data (a small IDAT may inflate to a
+lot)."""
+
+
+def pixel_data_ok(data: bytes, chunks: list[tuple[bytes, int, int]], row_bytes: int,
+                  rows: int) -> bool:
+    """True when the IDAT chunks of a non-interlaced PNG inflate to exactly ``rows`` rows of
+    ``row_bytes`` bytes (with their filter byte), each row's filter type valid, and nothing
+    after the compressed stream: what libpng would otherwise complain about on stderr (it
+    finds it only while decoding). The inflated bytes are looked at and let go piece by
+    piece."""
+    line = row_bytes + 1
+    expected = line * rows
+    stream = _inflate.decompressobj()
+    done = 0
+    view = memoryview(data)
+    try:
+        for kind, start, end in chunks:
+            if kind != b"IDAT":
+                continue
+            if stream.eof:
+                return False  # compressed data after the stream's end
+            tail = view[start + 8:end - 4]
+            while tail:
+                piece = stream.decompress(tail, _INFLATE_PIECE)
+                tail = stream.unconsumed_tail
+                if done + len(piece) > expected:
+                    return False  # too much image data
+                first = (-done) % line  # the first row start inside this piece
+                if first < len(piece) and \
+                        np.frombuffer(piece, np.uint8)[first::line].max(initial=0) > 4:
+                    return False  # a filter type libpng does not know
+                done += len(piece)
+                if stream.eof:
+                    if stream.unused_data or tail:
+                        return False
+                    break
+    except (zlib.error, getattr(_inflate, "error", zlib.error)):
+        return False
+    return stream.eof and done == expected
+
+
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+"""Samples per pixel of each PNG colour type."""
+
+
+def pixels_inflate_right(data: bytes, chunks: list[tuple[bytes, int, int]]) -> bool:
+    """:func:`pixel_data_ok` for the size, depth and colour type the IHDR declares; False for
+    an interlaced file (its passes are laid out otherwise) or an unknown colour type."""
+    w, h, depth, colour, _, _, interlace = struct.unpack_from(">IIBBBBB", data, 16)
+    if interlace != 0 or colour not in _CHANNELS:
+        return False
+    return pixel_data_ok(data, chunks, (w * _CHANNELS[colour] * depth + 7) // 8, h)
+
+
 def fast_png(im: Image.Image, data: bytes, fmt: str, name: str
              ) -> tuple[np.ndarray, np.ndarray | None] | None:
     """(rgb, alpha or None) of an 8-bit RGB / RGBA PNG through OpenCV, else None.
 
     Pillow has opened the file and checked its header; OpenCV's decoder is faster and gives an
-    array without Pillow's ``tobytes()`` copy (a 4 MP photo loads ~40 % faster). Only plain
-    files take this path (no tRNS, no chunk after the image data, every CRC right); anything
-    else, and any OpenCV failure, goes through Pillow as before.
+    array without Pillow's ``tobytes()`` copy. Only plain files take this path (no tRNS, no
+    chunk after the image data, every CRC right, not interlaced, pixel data that inflates to
+    exactly the image: :func:`pixel_data_ok`); anything else, and any OpenCV failure, goes
+    through Pillow as before.
     """
     if fmt != "PNG" or im.mode not in ("RGB", "RGBA") or "transparency" in im.info:
         return None
@@ -89,6 +151,9 @@ def fast_png(im: Image.Image, data: bytes, fmt: str, name: str
         return None
     w, h = im.size
     channels = 4 if im.mode == "RGBA" else 3
+    if not pixels_inflate_right(data, chunks):
+        log.debug("%s: interlaced or damaged pixel data; using Pillow", name)
+        return None  # Pillow says what is wrong without printing (libpng would)
     try:
         arr = cv2.imdecode(np.frombuffer(pixel_chunks_only(data, chunks), np.uint8),
                            cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
