@@ -8,19 +8,21 @@ Alpha in the unknown band minimises a sum of quadratic "flows" between pixels:
   theirs — non-local, so information reaches across thin structures and holes;
 * **intra-unknown flow**: KNN-matting style similarity between unknown pixels of similar colour;
 * **known-to-unknown flow**: a per-pixel alpha estimate from the K nearest known foreground and
-  background colours, weighted by how distinct those colours are (it also makes the system
-  far better conditioned: ~10× fewer CG iterations).
+  background colours, weighted by how well a mix of them explains the pixel's colour (it also
+  makes the system far better conditioned: many fewer CG iterations).
+
+Before the solve, edge trimming (:mod:`.trimming`) decides the unknown pixels that a nearby
+known pixel of the same colour explains: a short, strict trimming makes them known, a longer
+one gives the known-to-unknown flow its estimate there, as in the paper's code.
 
 Every term is a sparse, local-or-K-neighbour system, so the matrix stays O(K) per unknown
 pixel and the whole thing tiles like closed-form matting. Known pixels are hard constraints;
-only the unknown block is solved, with Jacobi-preconditioned CG (measured: as fast as an
-incomplete or complete factorisation of the local term, which pay their set-up and fill-in).
+only the unknown block is solved, with Jacobi-preconditioned CG (as fast as an incomplete or
+complete factorisation of the local term, which pay their set-up and fill-in).
 
-numpy / scipy only — no numba, no pymatting: nothing to compile or load from a JIT cache, so
-the first cutout after start-up costs no more than the next one. Nearest neighbours come from
-:class:`scipy.spatial.cKDTree` (both cores, approximate within ``knn_eps``), the LLE weights
-from a 3×3 system per pixel (:func:`lle_weights`).
-Parameters are global (no per-image tuning).
+numpy / scipy only (no JIT to compile or load: the first cutout costs no more than the next):
+neighbours from :class:`scipy.spatial.cKDTree`, LLE weights from a 3×3 system per pixel
+(:func:`lle_weights`). Parameters are global (no per-image tuning).
 """
 
 from __future__ import annotations
@@ -39,39 +41,46 @@ from .laplacian import _inv3, cf_system
 from .neighbours import query_knn
 from .registry import register
 from .solver import pcg
+from .trimming import TrimParams, edge_trim
 
 log = logging.getLogger(__name__)
 
 LLE_CHUNK = 16_384
 """Unknown pixels per batch of LLE weights (bounds the (n, k) temporaries)."""
+TRIM_KNOWN, TRIM_PRIOR = TrimParams(rounds=4), TrimParams(rounds=6)
 
 
 @dataclass(frozen=True)
 class FlowParams:
-    """Weights and neighbourhood sizes of the flows (defaults follow Aksoy et al. 2017)."""
+    """Weights and neighbourhood sizes of the flows (defaults follow Aksoy et al. 2017 where
+    the text does not say otherwise; the measurements behind each value are in the CHANGELOG
+    and the README's Quality section)."""
 
     loc_eps: float = 1e-6
+    """Regularisation of the local (closed-form) term, the paper's value."""
     loc_weight: float = 1.0
     cm_k: int = 14
-    """Colour-mixture neighbours (the paper: 20). Trimap1 mean L2 on the 27 alphamatting
-    images: 10 27.98, 14 28.09, 20 28.19 (10 and 14 ~20 % faster than 20); but 10 broke down on
-    GT01 upscaled to 1 MP (SAD 3.94 against 2.39 with 14 and 2.33 with 20)."""
+    """Colour-mixture neighbours. The paper uses 20; 14 is as accurate and faster, while
+    fewer break down on fine hair solved at a reduced size."""
     cm_xy: float = 1.0
     cm_reach: float = 0.1
     """Colour-mixture neighbours are searched only among pixels within this fraction of the
     longer side of the unknown band (0: the whole crop). A neighbour that far away costs 0.1 in
-    feature distance, more than almost every colour match: trimap1 mean L2 28.09 → 28.08, and
-    at 4 MP the k-d tree holds about half the pixels."""
-    cm_weight: float = 1.0
+    feature distance, more than almost every colour match, so the result does not change,
+    while the k-d tree holds far fewer pixels on large photos."""
+    cm_weight: float = 0.1
+    """Weight of the colour-mixture flow against the local term (the paper: 1). Its LLE
+    weights rebuild a pixel from similar colours anywhere nearby, which lets a colour that
+    no known region explains (a see-through flag, a shadow) drift towards whichever side
+    shares it; a tenth keeps its reach across holes and thin strands while the local term
+    and the known-to-unknown prior decide the rest."""
     cm_reg: float = 1e-6
     iu_k: int = 3
-    """Intra-unknown neighbours (the paper: 5); 3 measured 27.98 vs 28.01 mean L2 (trimap1, 27
-    alphamatting images), ~10 % faster."""
+    """Intra-unknown neighbours (the paper: 5): as accurate with 3, and faster."""
     iu_xy: float = 0.05
     iu_eps: float = 1.0
     """Approximate-search tolerance of the intra-unknown searches (see ``knn_eps``). Its weight
-    is small, so approximate neighbours do as well: trimap1 mean L2 exact 28.08, 0.5 28.08, 1.0
-    28.09, and the flows build ~7 % faster (CPU time, GT01 at 4 MP)."""
+    is small, so approximate neighbours serve as well as exact ones, at less cost."""
     iu_weight: float = 0.01
     ku_k: int = 7
     ku_xy: float = 10.0
@@ -80,35 +89,43 @@ class FlowParams:
     """Confidence of the known-to-unknown estimate from how well the pixel's colour is a mix
     of its known neighbours': ``ku_fit_conf / (1 + d / ku_fit)``, d the chromatic distortion
     of the best (foreground, background) pair (:func:`_pair_distortion`). The estimate's error
-    grows with d far more than with anything else measured (on the alphamatting set its mean
-    square rises ~25-fold from the best-explained tenth of the pixels to the worst), while the
-    paper's confidence (the distance between the mixed colours, used when ``ku_fit`` is 0)
-    is highest exactly where a colour that no known pair explains, such as a flag's blue
-    between a koala and a dark wood, gets a wild estimate."""
-    ku_fit_conf: float = 0.2
-    """Confidence of a perfectly explained pixel (see ``ku_fit``). Higher values help the
-    alphamatting photos at their size a little more but cost accuracy on GT01 at 4 MP, whose
-    band is solved reduced and carried up (bench_scaling: the +2 % bar against naive
-    closed-form)."""
+    grows with d far more than with anything else we tried, while the paper's confidence (the
+    distance between the mixed colours, used when ``ku_fit`` is 0) is highest exactly where
+    a colour that no known pair explains, such as a flag's blue between a koala and a dark
+    wood, gets a wild estimate."""
+    ku_fit_conf: float = 0.5
+    """Confidence of a perfectly explained pixel (see ``ku_fit``). Higher values pull the
+    matte towards the per-pixel estimate, which is noisier than the flows on a band solved
+    at a reduced size and carried up to a large photo."""
     ku_eps: float = 2.0
     """Approximate-search tolerance of the known-to-unknown searches (see ``knn_eps``): their
     estimate is a mixture of several known colours, which approximate neighbours serve as
-    well. trimap1 mean L2 0.5 28.08, 1.0 28.15, 2.0 28.15 (GT16 +2.3, GT03 −1.2); GT01
-    upscaled to 4 MP SAD 9.47 → 9.35; automatic pipeline 31.04 → 31.07; the flows ~10 % less
-    CPU."""
+    well, and the searches cost less."""
     ku_reach: float = 0.3
     """Known pixels farther from the unknown band than this, in feature units (the spatial
     part alone: ku_xy · distance / side, so 0.3 is 3 % of the longer side), are left out of
-    the searches: they are farther than almost every colour match, and the k-d trees get a
-    fraction of the known pixels. Mean L2 (trimap1, 27 alphamatting images): 1.0 28.31,
-    0.3 28.01 (nearer known colours are the better estimate), in ~15 % less time."""
+    the searches: they are farther than almost every colour match, nearer known colours are
+    the better estimate, and the k-d trees get a fraction of the known pixels."""
+    trim_known: TrimParams | None = TRIM_KNOWN
+    """Edge trimming (:mod:`.trimming`) whose labels become known pixels before the solve
+    (None: off). Four rounds only pass a label on through colours within about one 8-bit
+    level of a known pixel a few pixels away, which is almost never wrong, and every pixel
+    so decided is one fewer to solve."""
+    trim_prior: TrimParams | None = TRIM_PRIOR
+    """Edge trimming whose labels become the known-to-unknown estimate of the pixels it
+    decides, with confidence ``trim_conf`` (None: off), as in the paper's code. It reaches
+    further through looser colour matches than ``trim_known``, so it is a prior the flows may
+    overrule rather than a constraint."""
+    trim_conf: float = 1.0
+    """Known-to-unknown confidence of a pixel that ``trim_prior`` decides (the paper's code
+    uses 1)."""
     knn_eps: float = 0.5
-    """Approximate nearest-neighbour tolerance of the k-d tree searches (0: exact). Measured
-    on the 27 alphamatting images (trimap1, ADR 0008's parameters): exact 28.32 mean L2 in
-    6.4 s/image, 0.5 28.47 in 3.3 s, 1.0 28.51 in 3.0 s; 1.0 also lost 14 % SAD on GT01 at 1 MP."""
+    """Approximate nearest-neighbour tolerance of the k-d tree searches (0: exact): about
+    twice as fast as exact searches for a slightly less accurate matte; larger values lose
+    accuracy on fine hair."""
     rtol: float = 1e-3
-    """Relative residual at which PCG stops (ADR 0008's parameters: 1e-4 gave 28.49 mean L2, no
-    better than 1e-3; GT01 at 4 MP: 2e-3 9.54, 5e-3 10.46 SAD against 9.44)."""
+    """Relative residual at which PCG stops: tighter tolerances give no better mattes, and
+    looser ones lose accuracy on large photos."""
     maxiter: int = 500
 
 
@@ -156,7 +173,7 @@ def lle_weights(colours: np.ndarray, query: np.ndarray, nb: np.ndarray, reg: flo
     differences and ``s = reg·tr(G)``.
 
     ``Z`` is k×3, so by the Woodbury identity ``(Z Zᵀ + s I)⁻¹ 1 = (1 − Z (ZᵀZ + s I₃)⁻¹ Zᵀ 1)/s``:
-    one 3×3 system per pixel instead of a k×k one (same weights, ~10× faster than a batched
+    one 3×3 system per pixel instead of a k×k one (same weights, far faster than a batched
     k×k solve). The 1/s factor cancels in the normalisation.
     """
     n, k = nb.shape
@@ -257,13 +274,15 @@ class SplitProduct:
 
 def build_flow_system(
     image: np.ndarray, trimap: np.ndarray, params: FlowParams = DEFAULT_PARAMS,
-    cancel: CancelToken | None = None,
+    cancel: CancelToken | None = None, prior: np.ndarray | None = None,
 ) -> FlowSystem:
     """The unknown-block system of information-flow matting on one crop.
 
+    ``prior`` (uint8 like ``trimap``): unknown pixels it marks 0 or 255 take that value as
+    their known-to-unknown estimate, with confidence ``params.trim_conf``.
+
     The flows are independent until they are summed, so they are built concurrently on two
-    threads: the k-d trees and most numpy work release the GIL (measured at 28k unknowns:
-    0.53–0.62 s on one thread, 0.44–0.50 s on two).
+    threads: the k-d trees and most numpy work release the GIL.
     """
     h, w = trimap.shape
     n = h * w
@@ -352,6 +371,11 @@ def build_flow_system(
     # known-to-unknown flow: a confidence-weighted alpha prior from known colours
     if has_ku:
         est, conf = built["ku"]
+        if prior is not None:
+            decided = prior.ravel()[unk]
+            sure = (decided == 0) | (decided == 255)
+            est = np.where(sure, decided / 255.0, est)
+            conf = np.where(sure, params.trim_conf, conf)
         c = params.ku_weight * conf
         extra += c
         diagonal += c
@@ -449,7 +473,15 @@ def solve_flows(
             base = np.clip(np.asarray(x0, np.float32), 0.0, 1.0)
         progress(1.0, "solving alpha")
         return base
-    system = build_flow_system(image, trimap, params, cancel)
+    # both trimmings read the user's trimap, neither the other's result
+    prior = None if params.trim_prior is None else edge_trim(image, trimap, params.trim_prior)
+    if params.trim_known is not None:
+        trimap = edge_trim(image, trimap, params.trim_known)
+        tri = trimap.ravel()
+        if ((tri == 0) | (tri == 255)).all():
+            progress(1.0, "solving alpha")
+            return (tri == 255).astype(np.float32).reshape(trimap.shape)
+    system = build_flow_system(image, trimap, params, cancel, prior)
     progress(0.3, "solving alpha")
     inv_diag = 1.0 / np.maximum(system.diagonal, 1e-12)
     guess = None if x0 is None else np.asarray(x0, np.float64).ravel()[system.unknown]
