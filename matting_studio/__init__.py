@@ -1,3 +1,3 @@
 """Matting Studio: turn a photo into a clean cutout."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
