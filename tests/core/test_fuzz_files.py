@@ -296,12 +296,9 @@ def noise_source(line: str) -> str:
 
 PNG_DATA_ERRORS = ("bad adaptive filter value", "Not enough image data", "Too much image data",
                    "Extra compressed data")
-KNOWN_NOISE = {
-    "libtiff": "Pillow's bundled libtiff prints its errors and warnings about damaged compressed "
-               "TIFFs on stderr itself; Pillow has no switch for libtiff's handlers",
-}
-"""Native noise still reaching stderr on main (ADR 0011 keeps fd tricks out): for the io
-owner. :func:`test_native_libraries_say_nothing_at_all` holds the line for when it is gone."""
+KNOWN_NOISE: dict[str, str] = {}
+"""Native noise still reaching stderr (none now; name a source here, with why, if one has to
+be tolerated for a while)."""
 
 
 def _reason_kind(reason: str) -> str:
@@ -342,8 +339,6 @@ def test_stderr_carries_nothing_else(fuzz_run):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="native noise not yet kept out of stderr on main: "
-                          + "; ".join(KNOWN_NOISE.values()), strict=False)
 def test_native_libraries_say_nothing_at_all(fuzz_run):
     noisy = [o for o in fuzz_run.outcomes if o.noise]
     assert not noisy, f"{len(noisy)} cases wrote other lines to stderr:\n" + _show(

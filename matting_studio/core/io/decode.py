@@ -43,7 +43,7 @@ from .sniff import (
     sniff_kind,
     unidentified_message,
 )
-from .tiff import decode_tiff_with_opencv
+from .tiff import decode_tiff_with_opencv, fast_tiff
 
 log = logging.getLogger(__name__)
 
@@ -148,16 +148,20 @@ def _decode_opened(im: Image.Image, data: bytes, name: str, path: Path | None,
     check_photo_fits(name, w, h)
     try:
         fast = fast_png(im, data, fmt, name)
+        if fast is None and fmt == "TIFF":  # the tags are read; no pixel decoded yet
+            exif = safe_exif(im, name, loaded=False)
+            fast = fast_tiff(im, data, fmt, name, orientation_of(exif))
         if fast is None:
             im.load()
             exif = safe_exif(im, name)
-        else:  # every chunk is before IDAT, so Pillow's parse of them is already complete
+        elif fmt == "PNG":  # every chunk is before IDAT, so Pillow's parse of them is complete
             exif = safe_exif(im, name, loaded=False)
         orientation = orientation_of(exif)
         icc = im.info.get("icc_profile") or None
         if fast is not None:
-            pixels, alpha, depth = fast[0], fast[1], 8
-            icc = checked_icc(icc, name, "RGB")
+            pixels, alpha, depth = fast[0], fast[1], fast[2] if len(fast) > 2 else 8
+            grey = im.mode in ("L", "I") or im.mode.startswith("I;16")
+            icc = None if grey else checked_icc(icc, name, "RGB")
         else:
             pixels, alpha, depth, icc = pixels_of(im, data, fmt, icc, name, orientation)
         if pixels.shape[:2] != (h, w):

@@ -1,4 +1,5 @@
-"""TIFFs Pillow cannot read, through OpenCV (32-bit float HDR merges and the like)."""
+"""TIFFs through OpenCV: the ones Pillow cannot read (32-bit float HDR merges and the like),
+and compressed 8/16-bit ones, whose damage Pillow's libtiff would report on stderr."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from ..errors import ImageLoadError
 from .image import LoadedImage, too_large_message, unit
-from .pixels import ORIENTATION_TAG
+from .pixels import INVERSE_ORIENTATION, ORIENTATION_TAG, apply_orientation
 from .sniff import min_file_bytes
 
 log = logging.getLogger(__name__)
@@ -84,3 +85,86 @@ def decode_tiff_with_opencv(data: bytes, name: str, path: Path | None,
     log.info("loaded %s through OpenCV: %d×%d, %s", name, rgb.shape[1], rgb.shape[0], arr.dtype)
     return LoadedImage(rgb=rgb.astype(np.float32, copy=False), source_alpha=alpha,
                        bit_depth=depth, icc_profile=None, exif=None, path=path, format="TIFF")
+
+
+_FAST_TIFF_MODES = {"L": 1, "RGB": 3, "RGBA": 4}
+_FAST_TIFF_PHOTOMETRIC = (1, 2, 6)  # black is zero, RGB, YCbCr (JPEG-compressed photos)
+
+
+def fast_tiff(im, data: bytes, fmt: str, name: str, orientation: int
+              ) -> tuple[np.ndarray, np.ndarray | None, int] | None:
+    """(rgb, alpha or None, bit depth) of a compressed 8- or 16-bit TIFF with interleaved
+    samples (grey, RGB, RGBA with straight alpha) through OpenCV, in the stored layout; None
+    for any other TIFF.
+
+    Pillow hands compressed TIFFs to its bundled libtiff, whose messages about damaged strips
+    and tags go straight to stderr; OpenCV's libtiff reports to OpenCV's logger, which is
+    quiet (:func:`.quiet.quiet_opencv`). So these files are decoded by OpenCV only, and one it
+    cannot decode is refused in one line rather than handed to Pillow's libtiff. Pillow has
+    read the tags (size, profile, EXIF) without decoding a pixel.
+    """
+    if fmt != "TIFF" or im.info.get("compression", "raw") == "raw":
+        return None
+    tags = getattr(im, "tag_v2", {})
+    bits = tags.get(258, (8,))
+    bits = set(bits) if isinstance(bits, tuple) else {bits}
+    depth = bits.pop() if len(bits) == 1 else None
+    channels = 1 if im.mode.startswith("I;16") else _FAST_TIFF_MODES.get(im.mode)
+    if channels is None or depth not in (8, 16) or tags.get(284, 1) == 2 or \
+            tags.get(262, 2) not in _FAST_TIFF_PHOTOMETRIC or getattr(im, "n_frames", 1) != 1:
+        return None  # planar, other depths, unusual colours or several pages: Pillow's way
+    if channels == 4 and depth == 8:
+        # OpenCV reads 8-bit RGBA through libtiff's RGBA interface, which premultiplies
+        # straight ("unassociated") colours; told they are premultiplied already, it hands
+        # over the stored samples as they are
+        data = _alpha_marked_associated(data)
+        if data is None:  # Pillow says straight alpha, the tag says otherwise: damaged
+            raise ImageLoadError(f"{name}: the TIFF file is damaged (its alpha channel is "
+                                 "not described properly)")
+    try:
+        arr = cv2.imdecode(np.frombuffer(data, np.uint8),
+                           cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
+    except cv2.error:
+        arr = None
+    w, h = im.size
+    upright = (h, w) if orientation < 5 else (w, h)  # OpenCV applies the tag itself
+    got = None if arr is None else (arr.shape[2] if arr.ndim == 3 else 1)
+    if arr is None or arr.dtype != (np.uint16 if depth == 16 else np.uint8) or \
+            arr.shape[:2] != upright or got != channels:
+        raise ImageLoadError(f"{name}: the TIFF file is damaged (its compressed pixel data "
+                             "cannot be decoded)")
+    if orientation != 1:  # back to the stored layout: the caller turns it upright once
+        arr = np.ascontiguousarray(apply_orientation(arr, INVERSE_ORIENTATION.get(orientation, 1)))
+    scale = 65535.0 if depth == 16 else 255.0
+    if channels == 1:
+        return np.repeat(unit(arr, scale)[:, :, None], 3, axis=2), None, depth
+    rgb = unit(cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB if channels == 4 else cv2.COLOR_BGR2RGB),
+               scale)
+    return rgb, (unit(arr[:, :, 3], scale) if channels == 4 else None), depth
+
+
+def _alpha_marked_associated(data: bytes) -> bytes | None:
+    """A copy of a classic TIFF whose first IFD's ExtraSamples (338, one SHORT) says 2
+    (straight alpha) with the value changed to 1 (premultiplied); None when the tag is not
+    stored that way."""
+    if data[:4] == b"II*\x00":
+        e = "<"
+    elif data[:4] == b"MM\x00*":
+        e = ">"
+    else:
+        return None
+    try:
+        off = struct.unpack_from(e + "I", data, 4)[0]
+        count = struct.unpack_from(e + "H", data, off)[0]
+        for k in range(min(count, 1024)):
+            pos = off + 2 + 12 * k
+            tag, typ, n = struct.unpack_from(e + "HHI", data, pos)
+            if tag == 338:
+                if typ != 3 or n != 1 or struct.unpack_from(e + "H", data, pos + 8)[0] != 2:
+                    return None
+                out = bytearray(data)
+                struct.pack_into(e + "H", out, pos + 8, 1)
+                return bytes(out)
+    except struct.error:
+        return None
+    return None
