@@ -159,7 +159,7 @@ def _decode_opened(im: Image.Image, data: bytes, name: str, path: Path | None,
         orientation = orientation_of(exif)
         icc = im.info.get("icc_profile") or None
         if fast is not None:
-            pixels, alpha, depth = fast[0], fast[1], fast[2] if len(fast) > 2 else 8
+            pixels, alpha, depth = fast
             grey = im.mode in ("L", "I") or im.mode.startswith("I;16")
             icc = None if grey else checked_icc(icc, name, "RGB")
         else:

@@ -142,18 +142,23 @@ def cv2_decode_16(data: bytes, size: tuple[int, int], fmt: str = "",
         if chunks is None or not pixels_inflate_right(data, chunks):
             return None
         data = pixel_chunks_only(data, chunks)
+    decoded = cv2_decode_stored(data, fmt, orientation)
+    if decoded is None or decoded.dtype != np.uint16 or decoded.shape[:2] != (size[1], size[0]):
+        return None
+    return decoded
+
+
+def cv2_decode_stored(data: bytes, fmt: str = "", orientation: int = 1) -> np.ndarray | None:
+    """OpenCV's pixels of ``data`` at any depth (BGR order), in the stored layout (a TIFF's
+    ``orientation``, which OpenCV applies itself, undone), or None if it cannot decode them."""
     try:
         decoded = cv2.imdecode(np.frombuffer(data, np.uint8),
                                cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
     except cv2.error:
         return None
-    if decoded is None or decoded.dtype != np.uint16:
-        return None
-    if fmt == "TIFF" and orientation != 1:
+    if decoded is not None and fmt == "TIFF" and orientation != 1:
         decoded = np.ascontiguousarray(
             apply_orientation(decoded, INVERSE_ORIENTATION.get(orientation, 1)))
-    if decoded.shape[:2] != (size[1], size[0]):
-        return None
     return decoded
 
 

@@ -16,6 +16,7 @@ except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fall
     _inflate = zlib
 
 from .image import unit
+from .sniff import PNG_SAMPLES, png_row_bytes
 
 log = logging.getLogger(__name__)
 
@@ -121,22 +122,18 @@ def pixel_data_ok(data: bytes, chunks: list[tuple[bytes, int, int]], row_bytes: 
     return stream.eof and done == expected
 
 
-_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
-"""Samples per pixel of each PNG colour type."""
-
-
 def pixels_inflate_right(data: bytes, chunks: list[tuple[bytes, int, int]]) -> bool:
     """:func:`pixel_data_ok` for the size, depth and colour type the IHDR declares; False for
     an interlaced file (its passes are laid out otherwise) or an unknown colour type."""
     w, h, depth, colour, _, _, interlace = struct.unpack_from(">IIBBBBB", data, 16)
-    if interlace != 0 or colour not in _CHANNELS:
+    if interlace != 0 or colour not in PNG_SAMPLES:
         return False
-    return pixel_data_ok(data, chunks, (w * _CHANNELS[colour] * depth + 7) // 8, h)
+    return pixel_data_ok(data, chunks, png_row_bytes(w, depth, colour), h)
 
 
 def fast_png(im: Image.Image, data: bytes, fmt: str, name: str
-             ) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """(rgb, alpha or None) of an 8-bit RGB / RGBA PNG through OpenCV, else None.
+             ) -> tuple[np.ndarray, np.ndarray | None, int] | None:
+    """(rgb, alpha or None, bit depth 8) of an 8-bit RGB / RGBA PNG through OpenCV, else None.
 
     Pillow has opened the file and checked its header; OpenCV's decoder is faster and gives an
     array without Pillow's ``tobytes()`` copy. Only plain files take this path (no tRNS, no
@@ -165,7 +162,7 @@ def fast_png(im: Image.Image, data: bytes, fmt: str, name: str
     rgb = unit(cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB if channels == 4 else cv2.COLOR_BGR2RGB),
                255.0)
     alpha = unit(arr[:, :, 3], 255.0) if channels == 4 else None
-    return rgb, alpha
+    return rgb, alpha, 8
 
 
 def png_bit_depth(data: bytes) -> int:

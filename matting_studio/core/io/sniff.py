@@ -160,9 +160,7 @@ def min_file_bytes(data: bytes, fmt: str, w: int, h: int) -> int:
         return (w // 8) * (h // 8) // 8
     if fmt == "PNG" and len(data) > 25 and data[:8] == b"\x89PNG\r\n\x1a\n":
         depth, colour = data[24], data[25]
-        channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 1)
-        row = 1 + (w * channels * depth + 7) // 8
-        return h * row // 1032
+        return h * (1 + png_row_bytes(w, depth, colour)) // 1032
     if fmt == "TIFF":
         return _tiff_min_bytes(data, w, h)
     return 0
@@ -187,6 +185,16 @@ def _tiff_min_bytes(data: bytes, w: int, h: int) -> int:
     samples = tags.get(277, 1)
     samples = samples if 1 <= samples <= 16 else 1
     return w * h * samples // 8 // ratio
+
+
+PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+"""Samples per pixel of each PNG colour type (grey, RGB, palette, grey + alpha, RGBA)."""
+
+
+def png_row_bytes(w: int, depth: int, colour: int) -> int:
+    """Bytes of one PNG row of ``w`` pixels, without its filter byte (an unknown colour type
+    counts as one sample)."""
+    return (w * PNG_SAMPLES.get(colour, 1) * depth + 7) // 8
 
 
 def _jpeg_sof(data: bytes) -> int | None:

@@ -12,31 +12,44 @@ import numpy as np
 
 from ..errors import ImageLoadError
 from .image import LoadedImage, too_large_message, unit
-from .pixels import INVERSE_ORIENTATION, ORIENTATION_TAG, apply_orientation
+from .pixels import ORIENTATION_TAG, cv2_decode_stored
 from .sniff import min_file_bytes
 
 log = logging.getLogger(__name__)
 
 
-def tiff_ifd0(data: bytes) -> dict[int, int]:
-    """First-IFD scalar tags of a classic TIFF (width 256, height 257, orientation 274, ...)."""
+def _ifd0_entries(data: bytes) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """Byte order (``"<"`` or ``">"``) of a classic TIFF and ``(tag, type, count, offset of the
+    entry)`` of the entries of its first IFD, as far as they can be read; ``("", [])`` for
+    anything else."""
     if data[:4] == b"II*\x00":
         e = "<"
     elif data[:4] == b"MM\x00*":
         e = ">"
     else:
-        return {}
+        return "", []
+    entries = []
+    try:
+        off = struct.unpack_from(e + "I", data, 4)[0]
+        count = struct.unpack_from(e + "H", data, off)[0]
+        for k in range(min(count, 1024)):
+            pos = off + 2 + 12 * k
+            entries.append((*struct.unpack_from(e + "HHI", data, pos), pos))
+    except struct.error:
+        pass
+    return e, entries
+
+
+def tiff_ifd0(data: bytes) -> dict[int, int]:
+    """First-IFD scalar tags of a classic TIFF (width 256, height 257, orientation 274, ...)."""
+    e, entries = _ifd0_entries(data)
     tags: dict[int, int] = {}
     try:
-        off = struct.unpack(e + "I", data[4:8])[0]
-        count = struct.unpack(e + "H", data[off:off + 2])[0]
-        for k in range(min(count, 1024)):
-            entry = data[off + 2 + 12 * k: off + 14 + 12 * k]
-            tag, typ = struct.unpack(e + "HH", entry[:4])
+        for tag, typ, _, pos in entries:
             if typ == 3:
-                tags[tag] = struct.unpack(e + "H", entry[8:10])[0]
+                tags[tag] = struct.unpack_from(e + "H", data, pos + 8)[0]
             elif typ == 4:
-                tags[tag] = struct.unpack(e + "I", entry[8:12])[0]
+                tags[tag] = struct.unpack_from(e + "I", data, pos + 8)[0]
     except struct.error:
         pass
     return tags
@@ -54,9 +67,8 @@ def decode_tiff_with_opencv(data: bytes, name: str, path: Path | None,
     if len(data) < min_file_bytes(data, "TIFF", w, h):
         return None  # far too short for its pixels: decoding would fill gigabytes with grey
     try:
-        arr = cv2.imdecode(np.frombuffer(data, np.uint8),
-                           cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
-    except (cv2.error, MemoryError):
+        arr = cv2_decode_stored(data)  # upright: OpenCV has applied the orientation tag
+    except MemoryError:
         return None
     orientation = tags.get(ORIENTATION_TAG, 1)
     orientation = orientation if 1 <= orientation <= 8 else 1
@@ -121,20 +133,13 @@ def fast_tiff(im, data: bytes, fmt: str, name: str, orientation: int
         if data is None:  # Pillow says straight alpha, the tag says otherwise: damaged
             raise ImageLoadError(f"{name}: the TIFF file is damaged (its alpha channel is "
                                  "not described properly)")
-    try:
-        arr = cv2.imdecode(np.frombuffer(data, np.uint8),
-                           cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
-    except cv2.error:
-        arr = None
+    arr = cv2_decode_stored(data, "TIFF", orientation)  # the caller turns it upright once
     w, h = im.size
-    upright = (h, w) if orientation < 5 else (w, h)  # OpenCV applies the tag itself
     got = None if arr is None else (arr.shape[2] if arr.ndim == 3 else 1)
     if arr is None or arr.dtype != (np.uint16 if depth == 16 else np.uint8) or \
-            arr.shape[:2] != upright or got != channels:
+            arr.shape[:2] != (h, w) or got != channels:
         raise ImageLoadError(f"{name}: the TIFF file is damaged (its compressed pixel data "
                              "cannot be decoded)")
-    if orientation != 1:  # back to the stored layout: the caller turns it upright once
-        arr = np.ascontiguousarray(apply_orientation(arr, INVERSE_ORIENTATION.get(orientation, 1)))
     scale = 65535.0 if depth == 16 else 255.0
     if channels == 1:
         return np.repeat(unit(arr, scale)[:, :, None], 3, axis=2), None, depth
@@ -147,24 +152,12 @@ def _alpha_marked_associated(data: bytes) -> bytes | None:
     """A copy of a classic TIFF whose first IFD's ExtraSamples (338, one SHORT) says 2
     (straight alpha) with the value changed to 1 (premultiplied); None when the tag is not
     stored that way."""
-    if data[:4] == b"II*\x00":
-        e = "<"
-    elif data[:4] == b"MM\x00*":
-        e = ">"
-    else:
-        return None
-    try:
-        off = struct.unpack_from(e + "I", data, 4)[0]
-        count = struct.unpack_from(e + "H", data, off)[0]
-        for k in range(min(count, 1024)):
-            pos = off + 2 + 12 * k
-            tag, typ, n = struct.unpack_from(e + "HHI", data, pos)
-            if tag == 338:
-                if typ != 3 or n != 1 or struct.unpack_from(e + "H", data, pos + 8)[0] != 2:
-                    return None
-                out = bytearray(data)
-                struct.pack_into(e + "H", out, pos + 8, 1)
-                return bytes(out)
-    except struct.error:
-        return None
+    e, entries = _ifd0_entries(data)
+    for tag, typ, n, pos in entries:
+        if tag == 338:
+            if typ != 3 or n != 1 or struct.unpack_from(e + "H", data, pos + 8)[0] != 2:
+                return None
+            out = bytearray(data)
+            struct.pack_into(e + "H", out, pos + 8, 1)
+            return bytes(out)
     return None
