@@ -88,3 +88,29 @@ def test_jpeg_compressed_tiff(tmp_path):
     Image.fromarray(arr).save(path, compression="jpeg", quality=95)
     img = decode_image(path.read_bytes(), "jpeg.tif")
     assert np.abs(np.rint(img.rgb * 255) - arr).max() <= 12  # JPEG's own loss
+
+
+def test_compressed_grey_trimaps_take_the_same_way(tmp_path, capfd):
+    """A trimap saved as a compressed grey TIFF is read exactly; a damaged one (an LZW code
+    that is not in the table, which Pillow's libtiff reported on stderr) is decoded or refused
+    in one line, without a word on stderr: the grey fast path hands it to the same decoder."""
+    from matting_studio.core.io import load_grey
+
+    t = np.zeros((40, 50), np.uint8)
+    t[10:30, 10:40] = 128
+    t[15:25, 15:35] = 255
+    good = tmp_path / "trimap.tif"
+    Image.fromarray(t).save(good, compression="tiff_lzw")
+    assert np.array_equal(load_grey(good, "trimap"), t)
+    noisy = io.BytesIO()
+    Image.fromarray(_pixels((64, 64), np.uint8)).save(noisy, format="TIFF",
+                                                      compression="tiff_lzw")
+    data = bytearray(noisy.getvalue())
+    data[20:30] = b"\xff" * 10
+    bad = tmp_path / "broken.tif"
+    bad.write_bytes(bytes(data))
+    try:
+        assert load_grey(bad, "trimap").shape == (64, 64)
+    except ImageLoadError as e:
+        assert "\n" not in str(e)
+    assert capfd.readouterr().err == ""

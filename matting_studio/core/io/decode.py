@@ -267,6 +267,8 @@ def _decode_grey_8bit(data: bytes, name: str, path: Path) -> np.ndarray | None:
                 w, h = im.size
                 if im.mode != "L" or w * h > max_pixels() or w <= 0 or h <= 0:
                     return None
+                if kind == "TIFF" and im.info.get("compression", "raw") != "raw":
+                    return None  # Pillow's libtiff would print its complaints: fast_tiff's way
                 if len(data) < min_file_bytes(data, kind, w, h):
                     return None  # decode_image says why
                 im.load()
