@@ -200,9 +200,9 @@ class Document:
 
         Replacing the answer in use (completed: an editor makes a large photo's first matte
         from the model's answers on the photo itself, and adds the zoomed-out view's while it
-        is on screen) drops the automatic trimaps made from the old one; the trimap on screen then counts
-        as changed, unless it rests on the provisional trimap that the caller replaces next
-        (:meth:`install_auto_trimap`)."""
+        is on screen) drops the automatic trimaps made from the old one; the trimap on screen
+        then counts as changed, unless it rests on the provisional trimap that the caller
+        replaces next (:meth:`install_auto_trimap`)."""
         key = model_key(settings)
         old = self._answers.get(key)
         self._answers[key] = small_mask
@@ -212,10 +212,9 @@ class Document:
         current = trimap_key(self.settings)
         made_from_old = current in self._auto
         self._auto.clear()
-        if self._trimap_cache is not None and self._trimap_cache[0] == current and \
-                made_from_old:
-            self._trimap_cache = None
         if made_from_old:
+            if self._trimap_cache is not None and self._trimap_cache[0] == current:
+                self._trimap_cache = None
             self._changed()
 
     # ----------------------------------------------------------------- trimaps

@@ -1,8 +1,8 @@
 """Image-guided refinement of the model's soft mask before the automatic trimap.
 
 A salient-object model at 320 px draws the subject's outline with a broad brush: it fills the
-gaps between leaves, the holes of a wicker ball, the sky between a plant's stems, and a
-zoomed-out view (:func:`~.mask_views.model_answers`) fills them even more. The photo itself
+gaps between leaves, the holes of a wicker ball, the sky between a plant's stems, and its
+zoomed-out view (:mod:`.mask_views`) fills them even more. The photo itself
 says better where those gaps are: their colours are the background's.
 
 :func:`refine_mask` re-decides the subject with GrabCut (Rother et al. 2004; OpenCV's
@@ -16,8 +16,9 @@ model keeps the last word where it is sure:
 * where it is confident of the background (mask ≤ ``sure_bg``) nothing is added.
 
 Where GrabCut and the mask disagree, the trimap does not take either side: those pixels
-become unknown (:func:`unsure_region`), and the matting backend decides them from the colours
-around, with the pixels both agree on as its known foreground and background.
+become unknown (the disagreement :func:`refine_mask` returns), and the matting backend
+decides them from the colours around, with the pixels both agree on as its known foreground
+and background.
 """
 
 from __future__ import annotations

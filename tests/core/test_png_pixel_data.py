@@ -9,7 +9,6 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from matting_studio.core.errors import ImageLoadError
 from matting_studio.core.io import decode_image
