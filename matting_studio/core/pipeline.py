@@ -17,7 +17,7 @@ import numpy as np
 
 from .export import export_result
 from .io import LoadedImage
-from .mask_views import model_answers, upsample_mask
+from .mask_views import ViewInputs, run_views, union, upsample_mask, view_inputs
 from .progress import CancelToken, ProgressFn, no_progress, sub_progress
 from .segmentation import get_model
 from .settings import PipelineSettings
@@ -43,15 +43,30 @@ class CutoutResult:
     """float32 (h, w, 3) 0..1 decontaminated colours."""
 
 
+def inputs_of(image: LoadedImage, settings: PipelineSettings) -> ViewInputs:
+    """What the settings' model will be shown of the photo (:func:`~.mask_views.view_inputs`:
+    the mirror image and zoomed-out view when the settings ask for test-time augmentation)."""
+    model = get_model(settings.model_path, settings.preset)
+    return view_inputs(model, image.rgb, mirror=settings.mask_tta)
+
+
+def model_views_of(image: LoadedImage, settings: PipelineSettings,
+                   cancel: CancelToken | None = None, side_by_side: bool = True
+                   ) -> tuple[np.ndarray, ...]:
+    """The model's answers on the photo (:func:`~.mask_views.run_views`; their union is the
+    pipeline's mask). ``side_by_side``: let a model that can run two at once do so (the photo
+    on screen); False runs them one after the other (photos prepared in the background)."""
+    model = get_model(settings.model_path, settings.preset)
+    return run_views(model, inputs_of(image, settings), cancel, side_by_side)
+
+
 def compute_small_mask(image: LoadedImage, settings: PipelineSettings,
                        cancel: CancelToken | None = None) -> np.ndarray:
     """The configured model's answer on ``image`` at the model's resolution (float32 0..1):
-    the slow part of :func:`compute_mask`. :func:`upsample_mask` makes a mask of any size of
-    it, e.g. a preview's and the photo's from one model run."""
-    model = get_model(settings.model_path, settings.preset)
-    if settings.mask_tta:
-        return model_answers(model, image.rgb, cancel=cancel)
-    return model.predict_small(image.rgb)
+    the union of :func:`model_views_of`, the slow part of :func:`compute_mask`.
+    :func:`upsample_mask` makes a mask of any size of it, e.g. a preview's and the photo's
+    from one model run."""
+    return union(model_views_of(image, settings, cancel))
 
 
 def compute_mask(image: LoadedImage, settings: PipelineSettings) -> np.ndarray:

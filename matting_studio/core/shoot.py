@@ -20,10 +20,11 @@ import numpy as np
 
 from .document import Document
 from .io import LoadedImage, display_name, load_image
-from .mask_views import ViewInputs, run_views, union, upsample_mask, view_inputs
+from .mask_views import ViewInputs, run_views, union, upsample_mask
 from .matting import solve_alpha
 from .matting.multiscale import downscale_image
 from .photo_source import Fingerprint
+from .pipeline import inputs_of
 from .progress import CancelToken, ProgressFn, no_progress
 from .project import PhotoEdit, Project
 from .segmentation import get_model
@@ -85,23 +86,6 @@ def _fit(shape: tuple[int, int], side: int) -> tuple[int, int]:
 
 def _u8(x: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(np.asarray(x, np.float32), alpha=255.0)
-
-
-def inputs_of(image: LoadedImage, settings: PipelineSettings) -> ViewInputs:
-    """What the settings' model will be shown of the photo (:func:`~.mask_views.view_inputs`:
-    the mirror image and zoomed-out view when the settings ask for test-time augmentation)."""
-    model = get_model(settings.model_path, settings.preset)
-    return view_inputs(model, image.rgb, mirror=settings.mask_tta)
-
-
-def model_views_of(image: LoadedImage, settings: PipelineSettings,
-                   cancel: CancelToken | None = None, side_by_side: bool = True
-                   ) -> tuple[np.ndarray, ...]:
-    """The model's answers on the photo (:func:`~.mask_views.run_views`; their union is the
-    pipeline's mask). ``side_by_side``: let a model that can run two at once do so (the photo
-    on screen); False runs them one after the other (photos prepared in the background)."""
-    model = get_model(settings.model_path, settings.preset)
-    return run_views(model, inputs_of(image, settings), cancel, side_by_side)
 
 
 def describe(size: tuple[int, int], settings: PipelineSettings, views: tuple[np.ndarray, ...],

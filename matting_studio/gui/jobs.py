@@ -19,10 +19,11 @@ from ..core.foreground import estimate_foreground
 from ..core.io import LoadedImage, load_image
 from ..core.mask_views import add_zoomed, photo_answers, union, zoomed_answer
 from ..core.photo_source import Fingerprint
+from ..core.pipeline import inputs_of, model_views_of
 from ..core.project import PhotoEdit
 from ..core.segmentation import get_model
 from ..core.settings import PipelineSettings
-from ..core.shoot import Prepared, inputs_of, model_views_of, prepare_photo
+from ..core.shoot import Prepared, prepare_photo
 from ..core.solve import SolveRequest, SolveResult, finish_alpha, first_matte
 from .qimage import CutoutSource, GreySource, RgbSource, float_to_u8
 from .worker import JobContext

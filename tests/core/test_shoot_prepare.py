@@ -4,12 +4,12 @@ import cv2
 import numpy as np
 
 from matting_studio.core.io import load_image
+from matting_studio.core.pipeline import model_views_of
 from matting_studio.core.settings import PipelineSettings
 from matting_studio.core.shoot import (
     PREPARED_SIDE,
     Shoot,
     ShootPhoto,
-    model_views_of,
     prepare,
     prepare_photo,
     reduce,

@@ -19,9 +19,9 @@ from matting_studio.core.pipeline import (
     auto_trimap,
     compute_mask,
     compute_small_mask,
+    inputs_of,
 )
 from matting_studio.core.segmentation import get_model
-from matting_studio.core.shoot import inputs_of
 from matting_studio.core.solve import first_matte
 from matting_studio.core.trimap import Stroke, draw_stroke
 
