@@ -442,19 +442,28 @@ def _pair_distortion(colours: np.ndarray, unk: np.ndarray, nf: np.ndarray, nb: n
     """Per unknown pixel, how badly the best (foreground, background) pair among its known
     neighbours explains its colour as their mixture: ``min ‖C − (αF + (1−α)B)‖ / ‖F − B‖``
     over all pairs, α the projection clipped to 0..1 (the chromatic distortion of
-    sampling-based matting)."""
+    sampling-based matting).
+
+    With ``u = C − B`` and ``v = F − B``, ``‖u − αv‖² = u·u − 2α u·v + α² v·v``: every pair's
+    distortion follows from dot products, the pairs' ``F·B`` one small matrix product per
+    pixel, without a (pixels, kf, kb, 3) difference array."""
     m = unk.size
     out = np.empty(m)
     for s0 in range(0, m, LLE_CHUNK):
-        c = colours[unk[s0:s0 + LLE_CHUNK]][:, None, None, :]
-        f = colours[nf[s0:s0 + LLE_CHUNK]][:, :, None, :]
-        b = colours[nb[s0:s0 + LLE_CHUNK]][:, None, :, :]
-        fb = f - b
-        den = np.maximum((fb * fb).sum(axis=3), 1e-6)
-        a = np.clip(((c - b) * fb).sum(axis=3) / den, 0.0, 1.0)
-        r = c - b - a[..., None] * fb
-        out[s0:s0 + LLE_CHUNK] = np.sqrt(((r * r).sum(axis=3) / den).reshape(c.shape[0], -1)
-                                         .min(axis=1))
+        c = colours[unk[s0:s0 + LLE_CHUNK]]                           # (n, 3)
+        f = colours[nf[s0:s0 + LLE_CHUNK]]                            # (n, kf, 3)
+        b = colours[nb[s0:s0 + LLE_CHUNK]]                            # (n, kb, 3)
+        ff = np.einsum("nfc,nfc->nf", f, f)[:, :, None]
+        bb = np.einsum("nbc,nbc->nb", b, b)[:, None, :]
+        fb = np.matmul(f, b.transpose(0, 2, 1))                        # (n, kf, kb)
+        cf = np.einsum("nc,nfc->nf", c, f)[:, :, None]
+        cb = np.einsum("nc,nbc->nb", c, b)[:, None, :]
+        vv = np.maximum(ff - 2.0 * fb + bb, 1e-6)                      # ‖F − B‖²
+        uv = cf - cb - fb + bb                                         # (C − B)·(F − B)
+        uu = (np.einsum("nc,nc->n", c, c)[:, None] - 2.0 * cb[:, 0, :] + bb[:, 0, :])
+        a = np.clip(uv / vv, 0.0, 1.0)
+        r = np.maximum(uu[:, None, :] - a * (2.0 * uv - a * vv), 0.0)  # ‖u − αv‖²
+        out[s0:s0 + LLE_CHUNK] = np.sqrt((r / vv).reshape(c.shape[0], -1).min(axis=1))
     return out
 
 
