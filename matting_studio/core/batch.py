@@ -250,7 +250,8 @@ def cutout_item(item: BatchItem, settings: PipelineSettings,
     """Cut out one photo and write its outputs (atomically, never over an original), the
     cut-out as ``options`` say (format by extension, background, canvas).
 
-    ``image`` / ``trimap_grey`` may come already decoded (e.g. by a loader thread);
+    ``image`` / ``trimap_grey`` may come already decoded (e.g. by a loader thread); without
+    ``on_result``, ``image`` is used up: its pixels become the cut-out's edge colours.
     ``strokes`` are an editor's (replayed over the trimap), ``small_mask`` the model's answer
     when it is known already. Raises a :class:`MattingStudioError` subclass with a one-line
     message on any failure.
@@ -266,7 +267,8 @@ def cutout_item(item: BatchItem, settings: PipelineSettings,
     name = display_name(item.source)
     with _out_of_memory_as(MattingError, _no_memory_to_cut_out(name, image)):
         result = run_cutout(image, settings, user_trimap=user_trimap, strokes=strokes,
-                            progress=progress, cancel=cancel, small_mask=small_mask)
+                            progress=progress, cancel=cancel, small_mask=small_mask,
+                            consume_photo=on_result is None)
     if on_result is not None:
         on_result(image, result)
     for _, path in item.outputs.items():
@@ -350,6 +352,6 @@ def cutout_bytes(data: bytes, name: str, settings: PipelineSettings,
         user_trimap = normalize_trimap(trimap_grey, image.rgb.shape[:2], trimap_name)
     with _out_of_memory_as(MattingError, _no_memory_to_cut_out(shown, image)):
         result = run_cutout(image, settings, user_trimap=user_trimap, progress=progress,
-                            cancel=cancel)
+                            cancel=cancel, consume_photo=True)
     with _out_of_memory_as(ExportError, f"{shown}: not enough memory to write the cut-out"):
         return encode_outputs(image, result, outputs, options)

@@ -88,12 +88,19 @@ def _correct(img: np.ndarray, a: np.ndarray, fa: np.ndarray, bb: np.ndarray
 def estimate_foreground(
     image: np.ndarray, alpha: np.ndarray, cancel: CancelToken | None = None,
     progress: ProgressFn = no_progress, out8: np.ndarray | None = None,
+    in_place: bool = False,
 ) -> np.ndarray:
     """Foreground colours F (float32 (h, w, 3), 0..1) such that image ≈ αF + (1 − α)B.
 
     ``out8``: the image in 8 bits (uint8 (h, w, 3), rounded as :func:`to_u8` does), for a
     caller that shows the colours rather than exports them: the re-estimated tiles are
     written into it in 8 bits and it is returned, without a float copy of the image.
+
+    ``in_place``: ``image`` itself becomes F and is returned (if it is a writable float32
+    array; otherwise a copy is made as usual), for a caller that holds the photo only to
+    export this cut-out: no full-size copy (288 MB at 24 MP). The tiles are written once all
+    are computed, so each still reads the photo's own colours around it and F is the same as
+    without ``in_place``.
 
     Only pixels near semi-transparent ones are re-estimated, tile by tile; elsewhere F is
     the image itself, which is exact where α = 1 and invisible where α = 0. The wide pass
@@ -104,7 +111,8 @@ def estimate_foreground(
     a = np.asarray(alpha, np.float32)
     if out8 is not None and (out8.dtype != np.uint8 or out8.shape != img.shape):
         raise ValueError(f"out8 must be uint8 {img.shape}, got {out8.dtype} {out8.shape}")
-    fg = img.copy() if out8 is None else out8
+    in_place = in_place and out8 is None and img is image and img.flags.writeable
+    fg = out8 if out8 is not None else img if in_place else img.copy()
     h, w = a.shape
     soft = (a > SOFT) & (a < 1.0 - SOFT)
     row_any = soft.any(axis=1)
@@ -144,6 +152,7 @@ def estimate_foreground(
     # a tile also needs its neighbours' soft pixels within EDGE_MARGIN: dilate the grid
     cells = cv2.dilate(cells.view(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     todo = list(zip(*np.nonzero(cells)))
+    later = []  # in place: (tile, colours), written once every tile has read the photo
 
     def one_tile(cell: tuple[int, int]) -> None:
         if cancel is not None:
@@ -166,9 +175,14 @@ def estimate_foreground(
         keep = (a[ty0:ty1, tx0:tx1] >= 1.0 - SOFT).view(np.uint8)
         # opaque pixels keep their own colour
         np.copyto(est, img[ty0:ty1, tx0:tx1], where=_rep3(keep).view(bool))
-        fg[ty0:ty1, tx0:tx1] = est if out8 is None else to_u8(est)
+        if in_place:
+            later.append(((slice(ty0, ty1), slice(tx0, tx1)), est))
+        else:
+            fg[ty0:ty1, tx0:tx1] = est if out8 is None else to_u8(est)
 
     _run_tiles(one_tile, todo, progress)
+    for where, est in later:
+        fg[where] = est
     return fg
 
 

@@ -82,10 +82,12 @@ def run_cutout(
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     small_mask: np.ndarray | None = None,
+    consume_photo: bool = False,
 ) -> CutoutResult:
     """Run the whole chain. ``user_trimap`` (already normalised) replaces the automatic one;
     ``small_mask`` (the model's answer at its resolution, e.g. kept by the editor) saves
-    running the model again."""
+    running the model again. ``consume_photo``: the caller only exports the result, so the
+    photo's pixels become its edge colours (``image.rgb`` is overwritten; no full-size copy)."""
     mask = None
     if user_trimap is None:
         progress(0.0, "finding the subject")
@@ -99,8 +101,8 @@ def run_cutout(
     if cancel is not None:
         cancel.check()
     trimap = apply_strokes(base, strokes)
-    result = solve(SolveRequest.of(image, trimap, settings), sub_progress(progress, 0.1, 1.0),
-                   cancel)
+    result = solve(SolveRequest.of(image, trimap, settings, foreground_in_place=consume_photo),
+                   sub_progress(progress, 0.1, 1.0), cancel)
     return CutoutResult(mask=mask, trimap=trimap, alpha=result.alpha,
                         foreground=result.foreground)
 

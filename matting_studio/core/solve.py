@@ -81,6 +81,9 @@ class SolveRequest:
     """The photo in 8 bits (uint8 (h, w, 3)) for a caller that shows the edge colours rather
     than exports them: the result's foreground is then uint8, made from a copy of it,
     instead of a float copy of the photo (:func:`~.foreground.estimate_foreground`)."""
+    foreground_in_place: bool = False
+    """The photo's own float pixels become the edge colours (no full-size copy), for a caller
+    that holds the photo only to export this result: ``image.rgb`` is overwritten."""
 
     @classmethod
     def of(cls, image: LoadedImage, trimap: np.ndarray, settings: PipelineSettings,
@@ -127,7 +130,8 @@ def solve(request: SolveRequest, progress: ProgressFn = no_progress,
             cancel.check()
         progress(0.85, "estimating edge colours")
         out8 = None if request.photo8 is None else request.photo8.copy()
-        fg = estimate_foreground(request.image.rgb, alpha, cancel, out8=out8)
+        fg = estimate_foreground(request.image.rgb, alpha, cancel, out8=out8,
+                                 in_place=request.foreground_in_place)
     progress(1.0, "done")
     return SolveResult(trimap=request.trimap, alpha=alpha, foreground=fg,
                        revision=request.revision, raw_alpha=raw,

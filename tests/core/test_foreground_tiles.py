@@ -36,6 +36,26 @@ def test_threads_give_the_same_colours(monkeypatch, set_budget):
     assert not np.array_equal(many[~far], image[~far])  # soft pixels were re-estimated
 
 
+def test_in_place_overwrites_the_photo_with_the_same_colours(monkeypatch, set_budget):
+    # small tiles, many threads: a tile computed after its neighbour was written would read
+    # the neighbour's new colours instead of the photo's
+    image, alpha = _scene()
+    monkeypatch.setattr(fgmod, "RADII", (20, 4))
+    monkeypatch.setattr(fgmod, "TILE", 16)
+    set_budget(4)
+    expected = estimate_foreground(image, alpha)
+    photo = image.copy()
+    out = estimate_foreground(photo, alpha, in_place=True)
+    assert out is photo
+    np.testing.assert_array_equal(out, expected)
+    assert not np.array_equal(photo, image)
+    # a read-only photo is not written: a copy is made as usual
+    frozen = image.copy()
+    frozen.flags.writeable = False
+    np.testing.assert_array_equal(estimate_foreground(frozen, alpha, in_place=True), expected)
+    np.testing.assert_array_equal(frozen, image)
+
+
 def test_last_pass_matches_blur_fusion():
     image, alpha = _scene(60, seed=3)
     rng = np.random.default_rng(4)
