@@ -201,7 +201,18 @@ def trimap_tables(results, images, backends, trimap, published) -> str:
 def auto_tables(results, images, methods) -> str:
     out = ["\n### Automatic pipeline (image only): SAD over the whole image per image\n"]
     rows = [[im] + [f"{results[('auto', m, im)]['sad']:.2f}" for m in methods] for im in images]
-    out.append(fmt_table(["image"] + methods, rows))
+    header = ["image"] + methods
+    worse = []
+    if "mask" in methods and "default" in methods:  # issue 17's bar: never worse than the mask
+        worse = [im for im in images
+                 if results[("auto", "default", im)]["sad"] > results[("auto", "mask", im)]["sad"]]
+        header.append("default vs mask")
+        for im, r in zip(images, rows):
+            r.append("worse" if im in worse else "-")
+    out.append(fmt_table(header, rows))
+    if "mask" in methods and "default" in methods:
+        out.append(f"\ndefault worse than the raw mask on {len(worse)} of {len(images)} images"
+                   + (f": {', '.join(worse)}" if worse else ""))
     out.append(f"\n### Automatic pipeline: summary over {len(images)} images "
                "(SAD = sum|α−gt|/1000, MSE over the whole image)\n")
     base = None
@@ -219,6 +230,16 @@ def auto_tables(results, images, methods) -> str:
     out.append(fmt_table(["method", "mean SAD", "median SAD", "mean MSE×1e3",
                           "median MSE×1e3", "s/image", "mean SAD vs rembg-style"], rows))
     return "\n".join(out)
+
+
+def library_versions() -> str:
+    """The versions the automatic pipeline's numbers depend on: a fresh install's OpenCV
+    resizes the model's input slightly differently, and GrabCut (ADR 0017) turns a change of a
+    few hundredths in the mask into a different trimap on some photos."""
+    import cv2
+    import onnxruntime
+
+    return f"OpenCV {cv2.__version__}, onnxruntime {onnxruntime.__version__}"
 
 
 # ---------------------------------------------------------------------------- main
@@ -287,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     methods = [m for m in args.auto_methods.split(",") if m]
     published = read_published(data)
     print(f"data {data}, {len(images)} images, default backend {DEFAULT_BACKEND}, "
-          f"model {args.model or 'u2netp (embedded)'}", flush=True)
+          f"model {args.model or 'u2netp (embedded)'}, {library_versions()}", flush=True)
 
     results: dict[tuple[str, str, str], dict[str, float]] = {}
     with open(args.csv, "w", newline="") as fcsv:
