@@ -62,6 +62,20 @@ def test_good_pixel_data_passes_in_one_or_many_chunks(pixels):
     assert img.bit_depth == 16 and np.array_equal(np.rint(img.rgb * 65535), deep)
 
 
+def test_output_left_in_the_decompressor_is_read_to_the_end(monkeypatch):
+    # flat rows deflate to a few bytes: the whole input is consumed by the first calls while
+    # most of the output is still to come, one small piece per call
+    import matting_studio.core.io.png as png_mod
+
+    monkeypatch.setattr(png_mod, "_INFLATE_PIECE", 64)
+    flat = np.full((H, W, 3), 90, np.uint8)
+    for split in (0, 5):
+        assert _row_check(png(flat, split=split))
+        assert not _row_check(png(flat, split=split, height=H + 1))
+        assert not _row_check(png(flat, split=split, extra=b"\x00"))
+        assert not _row_check(png(flat, split=split, filters=9))
+
+
 @pytest.mark.parametrize("depth", [8, 16])
 @pytest.mark.parametrize("damage", ["taller", "shorter", "filter", "extra"])
 def test_damage_is_found_and_nothing_reaches_stderr(pixels, damage, depth, capfd):
