@@ -22,10 +22,15 @@ def _scene(n: int = 150, seed: int = 0):
     return image, alpha
 
 
+def _small_tiles(monkeypatch, tile: int) -> None:
+    """Radii and tiles small enough for a 150 px scene to have many tiles."""
+    monkeypatch.setattr(fgmod, "RADII", (20, 4))
+    monkeypatch.setattr(fgmod, "TILE", tile)
+
+
 def test_threads_give_the_same_colours(monkeypatch, set_budget):
     image, alpha = _scene()
-    monkeypatch.setattr(fgmod, "RADII", (20, 4))
-    monkeypatch.setattr(fgmod, "TILE", 24)
+    _small_tiles(monkeypatch, 24)
     set_budget(1)
     one = estimate_foreground(image, alpha)
     set_budget(4)
@@ -40,8 +45,7 @@ def test_in_place_overwrites_the_photo_with_the_same_colours(monkeypatch, set_bu
     # small tiles, many threads: a tile computed after its neighbour was written would read
     # the neighbour's new colours instead of the photo's
     image, alpha = _scene()
-    monkeypatch.setattr(fgmod, "RADII", (20, 4))
-    monkeypatch.setattr(fgmod, "TILE", 16)
+    _small_tiles(monkeypatch, 16)
     set_budget(4)
     expected = estimate_foreground(image, alpha)
     photo = image.copy()
