@@ -120,10 +120,8 @@ def pixel_data_ok(data: bytes, chunks: list[tuple[bytes, int, int]], row_bytes: 
                 return False  # a filter type libpng does not know
             done += len(piece)
             if stream.eof:
-                # compressed data after the stream's end, in this chunk or a later one
+                # nothing may follow the stream's end, and it must hold the whole image
                 return not (stream.unused_data or tail) and done == expected
-            if not piece and not tail:
-                break
     except (zlib.error, getattr(_inflate, "error", zlib.error)):
         return False
     return False  # the stream does not end
