@@ -34,6 +34,11 @@ from _common import (RunResult, cached_inputs, cli_cmd, fmt_table, naive_cmd, re
                      run_measured, sad)
 
 
+def median_run(runs: list[RunResult]) -> RunResult:
+    """The runs' median time and largest peak."""
+    return RunResult(statistics.median(r.seconds for r in runs), max(r.peak_mb for r in runs), "")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=float, nargs="+", default=[1, 4, 12, 24], help="megapixels")
@@ -65,8 +70,7 @@ def main(argv=None) -> int:
                     a_naive = out / "naive.png"
                     naive_runs = [run_measured(naive_cmd(img, tri, a_naive))
                                   for _ in range(max(1, args.naive_repeat))]
-                    naive = RunResult(statistics.median(r.seconds for r in naive_runs),
-                                      max(r.peak_mb for r in naive_runs), "")
+                    naive = median_run(naive_runs)
                     sad_naive = sad(read_grey(a_naive), gt_a, trimap)
                 for backend in args.matting:
                     row = [name, f"{trimap.size / 1e6:.1f}", f"{unknown:,}", backend]
@@ -78,12 +82,11 @@ def main(argv=None) -> int:
                     runs = [run_measured(cli_cmd(img, tri, a_ours, out / "cut.png",
                                                  "--matting", backend))
                             for _ in range(max(1, args.repeat))]
-                    seconds = statistics.median(r.seconds for r in runs)
-                    peak = max(r.peak_mb for r in runs)
+                    ours = median_run(runs)
                     sad_ours = sad(read_grey(a_ours), gt_a, trimap)
-                    row += [f"{seconds:.2f}", f"{peak:.0f}"]
+                    row += [f"{ours.seconds:.2f}", f"{ours.peak_mb:.0f}"]
                     if naive is not None:
-                        row += [f"{naive.seconds / seconds:.1f}×", f"{sad_naive:.2f}",
+                        row += [f"{naive.seconds / ours.seconds:.1f}×", f"{sad_naive:.2f}",
                                 f"{sad_ours:.2f}", f"{sad_ours / sad_naive:.3f}"]
                     else:
                         row += ["—", "—", f"{sad_ours:.2f}", "—"]
