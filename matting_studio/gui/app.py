@@ -121,30 +121,41 @@ def _screenshot(app, win, images: list[str], out: str) -> int:
     Never waits on a dialog: any problem prints one line and ends with status 1."""
     from PySide6.QtCore import QTimer
 
-    state = {"rc": 1}
+    state = {"rc": 1, "ended": False}
     win.resize(1440, 900)
     win.show()
 
+    def end(rc: int, problem: str | None = None, close: bool = True) -> None:
+        # the first outcome wins: a second problem queued behind the first (another thread's
+        # report arriving before the event loop has stopped) adds no second line
+        if state["ended"]:
+            return
+        state["ended"] = True
+        if problem is not None:
+            print(f"matting-studio: {problem}", file=sys.stderr)
+        state["rc"] = rc
+        if close:
+            win.close()
+        app.exit(rc)
+
     def no_dialogs(title: str, text: str, info: str, choices) -> str:
-        print(f"matting-studio: {title}: {text}", file=sys.stderr)
-        app.exit(1)
+        end(1, f"{title}: {text}", close=False)  # the asking code goes on with the answer
         return choices[-1]
 
     win.recovery.ask = no_dialogs
     win.recovery.confirm_close = lambda parent=None: True
 
     def grab() -> None:
+        if state["ended"]:
+            return
         app.processEvents()
         win.sync.fit()
         app.processEvents()
-        ok = win.grab().save(out)
-        if ok:
+        if win.grab().save(out):
             log.info("screenshot saved to %s", out)
-            state["rc"] = 0
+            end(0)
         else:
-            print(f"matting-studio: cannot write {out}", file=sys.stderr)
-        win.close()
-        app.exit(state["rc"])
+            end(1, f"cannot write {out}")
 
     def shown() -> None:
         if win.controller.alpha_is_current():
@@ -152,14 +163,10 @@ def _screenshot(app, win, images: list[str], out: str) -> int:
             QTimer.singleShot(300, grab)
 
     def failed(title: str, message: str) -> None:
-        print(f"matting-studio: {title}: {message}", file=sys.stderr)
-        win.close()
-        app.exit(1)
+        end(1, f"{title}: {message}")
 
     def timeout() -> None:
-        print(f"matting-studio: no alpha after {SCREENSHOT_TIMEOUT_S} s", file=sys.stderr)
-        win.close()
-        app.exit(1)
+        end(1, f"no alpha after {SCREENSHOT_TIMEOUT_S} s")
 
     win.alphaShown.connect(shown)
     win.controller.error.connect(failed)

@@ -53,3 +53,25 @@ def test_screenshot_of_a_bad_file_prints_one_line_and_never_waits(tmp_path, cont
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("matting-studio:")]
     assert len(lines) == 1 and "bad.png" in lines[0] and "Traceback" not in r.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_screenshot_prints_only_the_first_of_several_problems(qapp, window, tmp_path, capsys):
+    """Reports from other threads may be queued behind the first problem before the event
+    loop stops: the run still ends with one line (the first) and status 1."""
+    from PySide6.QtCore import QTimer
+
+    from matting_studio.gui.app import _screenshot
+
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a photo at all")
+
+    def more_problems():
+        window.controller.error.emit("Matting failed", "second problem")
+        window.controller.error.emit("Export failed", "third problem")
+
+    QTimer.singleShot(0, more_problems)
+    rc = _screenshot(qapp, window, [str(bad)], str(tmp_path / "x.png"))
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("matting-studio:")]
+    assert rc == 1
+    assert len(lines) == 1, lines
+    assert not (tmp_path / "x.png").exists()
