@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -76,3 +77,13 @@ def unit(pixels, scale: float) -> np.ndarray:
     ``np.asarray`` first: asking numpy for float32 straight from a Pillow image goes through
     ``tobytes()`` and a generic conversion, three times slower at 4 MP."""
     return np.divide(np.asarray(pixels), np.float32(scale), dtype=np.float32)
+
+
+def unit_rgb_alpha(pixels: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """float32 RGB (h, w, 3) and alpha (or None) of OpenCV's grey, BGR or BGRA ``pixels``,
+    divided by ``scale`` (:func:`unit`)."""
+    if pixels.ndim == 2:
+        return np.repeat(unit(pixels, scale)[:, :, None], 3, axis=2), None
+    four = pixels.shape[2] == 4
+    rgb = unit(cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGB if four else cv2.COLOR_BGR2RGB), scale)
+    return rgb, (unit(pixels[:, :, 3], scale) if four else None)

@@ -15,7 +15,7 @@ try:
 except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
     _inflate = zlib
 
-from .image import unit
+from .image import unit_rgb_alpha
 from .sniff import PNG_SAMPLES, png_row_bytes
 
 log = logging.getLogger(__name__)
@@ -164,10 +164,7 @@ def fast_png(im: Image.Image, data: bytes, fmt: str, name: str
     if arr is None or arr.dtype != np.uint8 or arr.shape != (h, w, channels):
         log.debug("%s: OpenCV did not decode the PNG; using Pillow", name)
         return None
-    rgb = unit(cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB if channels == 4 else cv2.COLOR_BGR2RGB),
-               255.0)
-    alpha = unit(arr[:, :, 3], 255.0) if channels == 4 else None
-    return rgb, alpha, 8
+    return (*unit_rgb_alpha(arr, 255.0), 8)
 
 
 def png_bit_depth(data: bytes) -> int:

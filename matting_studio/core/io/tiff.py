@@ -7,11 +7,10 @@ import logging
 import struct
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ..errors import ImageLoadError
-from .image import LoadedImage, too_large_message, unit
+from .image import LoadedImage, too_large_message, unit, unit_rgb_alpha
 from .pixels import ORIENTATION_TAG, cv2_decode_stored
 from .sniff import min_file_bytes
 
@@ -140,12 +139,7 @@ def fast_tiff(im, data: bytes, fmt: str, name: str, orientation: int
             arr.shape[:2] != (h, w) or got != channels:
         raise ImageLoadError(f"{name}: the TIFF file is damaged (its compressed pixel data "
                              "cannot be decoded)")
-    scale = 65535.0 if depth == 16 else 255.0
-    if channels == 1:
-        return np.repeat(unit(arr, scale)[:, :, None], 3, axis=2), None, depth
-    rgb = unit(cv2.cvtColor(arr, cv2.COLOR_BGRA2RGB if channels == 4 else cv2.COLOR_BGR2RGB),
-               scale)
-    return rgb, (unit(arr[:, :, 3], scale) if channels == 4 else None), depth
+    return (*unit_rgb_alpha(arr, 65535.0 if depth == 16 else 255.0), depth)
 
 
 def _alpha_marked_associated(data: bytes) -> bytes | None:
