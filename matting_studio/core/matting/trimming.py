@@ -42,6 +42,11 @@ def _offsets(radius: int, stride: int) -> np.ndarray:
     return dy[order] * stride + dx[order]
 
 
+CHUNK = 512
+"""Candidates tested against their whole window at once: their (candidates × window)
+temporaries stay small enough to be reused from one chunk to the next."""
+
+
 def edge_trim(image: np.ndarray, trimap: np.ndarray, params: TrimParams = TrimParams()
               ) -> np.ndarray:
     """Copy of ``trimap`` (uint8, 0 and 255 known, anything else unknown) in which the unknown
@@ -52,8 +57,10 @@ def edge_trim(image: np.ndarray, trimap: np.ndarray, params: TrimParams = TrimPa
     tri = cv2.copyMakeBorder(np.asarray(trimap, np.uint8), pad, pad, pad, pad,
                              cv2.BORDER_CONSTANT, value=128)
     colours = cv2.copyMakeBorder(np.asarray(image, np.float32), pad, pad, pad, pad,
-                                 cv2.BORDER_REPLICATE).reshape(-1, 3)
+                                 cv2.BORDER_REPLICATE)
+    planes = [np.ascontiguousarray(colours[:, :, c]).reshape(-1) for c in range(3)]
     flat = tri.reshape(-1)
+    index = np.int32 if flat.size < 2**31 else np.intp
     for r in range(1, params.rounds + 1):
         thresh = params.colour_hi - r * (params.colour_hi - params.colour_lo) / params.rounds
         known = (tri == 0) | (tri == 255)
@@ -62,23 +69,33 @@ def edge_trim(image: np.ndarray, trimap: np.ndarray, params: TrimParams = TrimPa
         if cand.size == 0:
             break
         cy, cx = np.divmod(cand, w)
-        cand = (cy + pad) * tri.shape[1] + cx + pad  # into the padded arrays
-        open_idx = np.arange(cand.size)
-        label = np.zeros(cand.size, np.uint8)
-        for off in _offsets(r, tri.shape[1]):
-            nb = cand[open_idx] + off
-            lab = flat[nb]
-            ok = np.flatnonzero((lab == 0) | (lab == 255))
-            if ok.size == 0:
-                continue
-            diff = colours[nb[ok]] - colours[cand[open_idx[ok]]]
-            hit = ok[np.einsum("nc,nc->n", diff, diff) < thresh * thresh]
-            if hit.size:
-                label[open_idx[hit]] = lab[hit]
-                open_idx = np.delete(open_idx, hit)
-                if open_idx.size == 0:
-                    break
-        decided = np.ones(cand.size, bool)
-        decided[open_idx] = False
+        cand = ((cy + pad) * tri.shape[1] + cx + pad).astype(index)  # into the padded arrays
+        window = _offsets(r, tri.shape[1]).astype(index)
+        decided = np.empty(cand.size, bool)
+        label = np.empty(cand.size, np.uint8)
+        for s0 in range(0, cand.size, CHUNK):
+            decided[s0:s0 + CHUNK], label[s0:s0 + CHUNK] = _nearest_match(
+                flat, planes, cand[s0:s0 + CHUNK], window, np.float32(thresh * thresh))
         flat[cand[decided]] = label[decided]  # the round's labels, read by the next round
     return np.ascontiguousarray(tri[pad:pad + h, pad:pad + w])
+
+
+def _nearest_match(labels: np.ndarray, planes: list[np.ndarray], cand: np.ndarray,
+                   window: np.ndarray, limit: np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """(found, label) per candidate: whether a known pixel of its ``window`` (flat offsets,
+    nearest first) has a colour within squared distance ``limit`` of its own, and the label of
+    the nearest such pixel. All of a candidate's window is tested at once; the first match
+    along the window's order is the nearest."""
+    nb = cand[:, None] + window[None, :]
+    lab = labels[nb]
+    match = (lab == 0) | (lab == 255)
+    dist = None
+    for p in planes:
+        d = p[nb]
+        d -= p[cand][:, None]
+        d *= d
+        dist = d if dist is None else np.add(dist, d, out=dist)
+    match &= dist < limit
+    first = match.argmax(axis=1)
+    rows = np.arange(cand.size)
+    return match[rows, first], lab[rows, first]
