@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from matting_studio import cli
 from matting_studio.core import resample
 from matting_studio.core.foreground import estimate_foreground
+from matting_studio.core.matting import multiscale
 from matting_studio.core.matting.multiscale import (
     colour_line_coefficients,
     upsample_alpha,
@@ -216,3 +217,39 @@ def test_upsampling_and_edge_colours_do_not_depend_on_the_split(monkeypatch):
     assert np.array_equal(whole_up, split_up)
     assert np.array_equal(whole_fg, split_fg)
     assert 0.05 < whole_up[trimap == 128].mean() < 0.95  # the band was really filled
+
+
+def test_upsampling_evaluates_every_unknown_pixel_whatever_blocks_it_falls_in():
+    """The band is evaluated only in blocks that hold unknown pixels: scattered unknowns (block
+    corners, lone pixels, the last row and column) get exactly the value one evaluation over
+    the whole frame gives, and known pixels keep theirs."""
+    rng = np.random.default_rng(5)
+    h, w = 301, 517  # not multiples of the block
+    img = rng.random((h, w, 3), dtype=np.float32)
+    coef = rng.normal(0, 0.5, (40, 70, 4)).astype(np.float32)
+    trimap = np.where(rng.random((h, w)) < 0.5, 0, 255).astype(np.uint8)
+    b = multiscale.BAND_BLOCK
+    spots = [(0, 0), (b - 1, b - 1), (b, b), (h - 1, w - 1), (h - 1, 0), (0, w - 1), (150, 260)]
+    for y, x in spots:
+        trimap[y, x] = 128
+    trimap[200:203, 3 * b - 2:3 * b + 2] = 128  # across a block edge
+    known = (trimap == 255).astype(np.float32)
+    got = upsample_alpha(coef, img, trimap, known.copy())
+    # reference: the colour-line model evaluated over the whole frame in one remap
+    sy, sx = coef.shape[0] / h, coef.shape[1] / w
+    ys = (np.arange(h, dtype=np.float32) + 0.5) * np.float32(sy) - np.float32(0.5)
+    xs = (np.arange(w, dtype=np.float32) + 0.5) * np.float32(sx) - np.float32(0.5)
+    c = remap_separable(coef, ys, xs)
+    want = c[:, :, 3] + c[:, :, 0] * img[:, :, 0] + c[:, :, 1] * img[:, :, 1] \
+        + c[:, :, 2] * img[:, :, 2]
+    unknown = trimap == 128
+    assert np.array_equal(got[unknown], np.clip(want, 0, 1)[unknown])
+    assert np.array_equal(got[~unknown], known[~unknown])
+
+
+def test_runs_cover_the_blocks_that_hold_a_true_and_nothing_else():
+    columns = np.zeros(1000, bool)
+    columns[[5, 130, 139, 600, 999]] = True
+    assert multiscale._runs(columns, 128) == [(5, 140), (600, 601), (999, 1000)]
+    assert multiscale._runs(np.zeros(10, bool), 128) == []
+    assert multiscale._runs(np.ones(10, bool), 128) == [(0, 10)]

@@ -6,7 +6,8 @@ Closed-form matting assumes alpha is an affine function of colour in every small
 there (a guided-filter regression, He et al. 2010/2015) and interpolated to full size, where
 ``aᵀI + b`` is evaluated on the full-resolution colours: hair and edges keep full-resolution
 detail although the linear system was solved on fewer pixels. Everything at full size runs in
-strips of :data:`STRIP` rows, so memory stays a few bytes per pixel beyond the image itself.
+blocks of :data:`BAND_BLOCK` pixels, so memory stays a few bytes per pixel beyond the image
+itself.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from ..progress import CancelToken, ProgressFn, no_progress, sub_progress
 from ..resample import remap_separable
 from .tiling import CropSolver, TileParams, solve_tiled, unknown_mask
 
-STRIP = 512
+BAND_BLOCK = 128
+"""Side of the blocks the full-size evaluation of the band skips when they hold no unknown
+pixel (rows of blocks go to the core's threads)."""
 MIN_REDUCTION = 1.25
 """Smaller reductions are not made: they lose detail for little time (time ∝ 1/factor²)."""
 
@@ -124,6 +127,23 @@ def colour_line_coefficients(image: np.ndarray, alpha: np.ndarray, radius: int,
     return coef.astype(np.float32)
 
 
+def _runs(columns: np.ndarray, block: int) -> list[tuple[int, int]]:
+    """[start, end) column ranges covering every True of ``columns``: the blocks of ``block``
+    columns that hold one, neighbouring blocks merged, each range trimmed to its first and
+    last True."""
+    n = columns.size
+    blocks = -(-n // block)
+    padded = np.zeros(blocks * block, bool)
+    padded[:n] = columns
+    active = padded.reshape(blocks, block).any(axis=1)
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], active, [False]]).view(np.int8)))
+    runs = []
+    for start, end in zip(edges[::2] * block, edges[1::2] * block):
+        cols = np.flatnonzero(columns[start:end])
+        runs.append((int(start + cols[0]), int(start + cols[-1]) + 1))
+    return runs
+
+
 def upsample_alpha(
     coef: np.ndarray, image: np.ndarray, trimap: np.ndarray, out: np.ndarray,
     cancel: CancelToken | None = None, progress: ProgressFn = no_progress,
@@ -136,31 +156,33 @@ def upsample_alpha(
     hc, wc = coef.shape[:2]
     sx, sy = wc / w, hc / h
     map_x_row = ((np.arange(w, dtype=np.float32) + 0.5) * sx - 0.5).astype(np.float32)
+    b = BAND_BLOCK
 
-    def strip(y0: int) -> None:
+    def band(y0: int) -> None:
         if cancel is not None:
             cancel.check()
-        y1 = min(y0 + STRIP, h)
+        y1 = min(y0 + b, h)
         unk = unknown_mask(trimap[y0:y1])
         rows = np.flatnonzero(unk.any(axis=1))
         if rows.size == 0:
             return
         r0, r1 = y0 + rows[0], y0 + rows[-1] + 1
-        cols = np.flatnonzero(unk.any(axis=0))
-        c0, c1 = cols[0], cols[-1] + 1
-        map_y = ((np.arange(r0, r1, dtype=np.float32) + 0.5) * sy - 0.5).astype(np.float32)
-        c = remap_separable(coef, map_y, map_x_row[c0:c1])
-        img = np.asarray(image[r0:r1, c0:c1], np.float32)
-        a = c[:, :, 3]
-        a += c[:, :, 0] * img[:, :, 0]
-        a += c[:, :, 1] * img[:, :, 1]
-        a += c[:, :, 2] * img[:, :, 2]
-        np.clip(a, 0.0, 1.0, out=a)
-        u = unk[r0 - y0:r1 - y0, c0:c1]
-        np.copyto(out[r0:r1, c0:c1], a, where=u)
+        for c0, c1 in _runs(unk.any(axis=0), b):
+            # the coefficients are sampled, and the band evaluated, only in runs of blocks
+            # that hold unknown pixels (a thin band crosses few of them)
+            map_y = ((np.arange(r0, r1, dtype=np.float32) + 0.5) * sy - 0.5).astype(np.float32)
+            c = remap_separable(coef, map_y, map_x_row[c0:c1])
+            img = np.asarray(image[r0:r1, c0:c1], np.float32)
+            a = c[:, :, 3]
+            a += c[:, :, 0] * img[:, :, 0]
+            a += c[:, :, 1] * img[:, :, 1]
+            a += c[:, :, 2] * img[:, :, 2]
+            np.clip(a, 0.0, 1.0, out=a)
+            u = unk[r0 - y0:r1 - y0, c0:c1]
+            np.copyto(out[r0:r1, c0:c1], a, where=u)
 
-    # strips write disjoint rows, and OpenCV and numpy release the GIL
-    parallel_map(strip, range(0, h, STRIP),
+    # bands write disjoint rows, and OpenCV and numpy release the GIL
+    parallel_map(band, range(0, h, b),
                  on_done=lambda done, total: progress(done / total, "refining at full size"))
     return out
 
