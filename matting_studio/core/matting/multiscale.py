@@ -167,10 +167,10 @@ def upsample_alpha(
         if rows.size == 0:
             return
         r0, r1 = y0 + rows[0], y0 + rows[-1] + 1
+        map_y = ((np.arange(r0, r1, dtype=np.float32) + 0.5) * sy - 0.5).astype(np.float32)
         for c0, c1 in _runs(unk.any(axis=0), b):
             # the coefficients are sampled, and the band evaluated, only in runs of blocks
             # that hold unknown pixels (a thin band crosses few of them)
-            map_y = ((np.arange(r0, r1, dtype=np.float32) + 0.5) * sy - 0.5).astype(np.float32)
             c = remap_separable(coef, map_y, map_x_row[c0:c1])
             img = np.asarray(image[r0:r1, c0:c1], np.float32)
             a = c[:, :, 3]

@@ -71,11 +71,12 @@ def edge_trim(image: np.ndarray, trimap: np.ndarray, params: TrimParams = TrimPa
         cy, cx = np.divmod(cand, w)
         cand = ((cy + pad) * tri.shape[1] + cx + pad).astype(index)  # into the padded arrays
         window = _offsets(r, tri.shape[1]).astype(index)
+        limit = np.float32(thresh * thresh)
         decided = np.empty(cand.size, bool)
         label = np.empty(cand.size, np.uint8)
         for s0 in range(0, cand.size, CHUNK):
             decided[s0:s0 + CHUNK], label[s0:s0 + CHUNK] = _nearest_match(
-                flat, planes, cand[s0:s0 + CHUNK], window, np.float32(thresh * thresh))
+                flat, planes, cand[s0:s0 + CHUNK], window, limit)
         flat[cand[decided]] = label[decided]  # the round's labels, read by the next round
     return np.ascontiguousarray(tri[pad:pad + h, pad:pad + w])
 
