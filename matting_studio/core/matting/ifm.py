@@ -28,7 +28,6 @@ neighbours from :class:`scipy.spatial.cKDTree`, LLE weights from a 3×3 system p
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -275,14 +274,12 @@ class SplitProduct:
 
 def build_flow_system(
     image: np.ndarray, trimap: np.ndarray, params: FlowParams = DEFAULT_PARAMS,
-    cancel: CancelToken | None = None,
-    prior: np.ndarray | Callable[[], np.ndarray] | None = None,
+    cancel: CancelToken | None = None, prior: np.ndarray | None = None,
 ) -> FlowSystem:
     """The unknown-block system of information-flow matting on one crop.
 
-    ``prior`` (uint8 like ``trimap``, or a function that makes it, then run beside the flows):
-    unknown pixels it marks 0 or 255 take that value as their known-to-unknown estimate, with
-    confidence ``params.trim_conf``.
+    ``prior`` (uint8 like ``trimap``): unknown pixels it marks 0 or 255 take that value as
+    their known-to-unknown estimate, with confidence ``params.trim_conf``.
 
     The flows are independent until they are summed, so they are built concurrently on two
     threads: the k-d trees and most numpy work release the GIL.
@@ -333,8 +330,6 @@ def build_flow_system(
         return (W, W.T.tocsr()), degree  # the graph Laplacian is diag(degree) − (W + Wᵀ)
 
     tasks = {"local": lambda: cf_system(image, trimap, params.loc_eps)}
-    if callable(prior):
-        tasks["prior"] = prior
     if has_cm:
         tasks["cm"] = colour_mixture
     if has_ku:
@@ -347,7 +342,6 @@ def build_flow_system(
     if cancel is not None:
         cancel.check()
     L_UU, b, _ = built["local"]
-    prior = built.get("prior", prior)
     local = L_UU if params.loc_weight == 1.0 else params.loc_weight * L_UU
     b = params.loc_weight * b
     diagonal = local.diagonal()
@@ -488,11 +482,8 @@ def solve_flows(
             base = np.clip(np.asarray(x0, np.float32), 0.0, 1.0)
         progress(1.0, "solving alpha")
         return base
-    # both trimmings read the user's trimap, neither the other's result; the prior's is made
-    # beside the flows
-    given = trimap
-    prior = None if params.trim_prior is None else (
-        lambda: edge_trim(image, given, params.trim_prior))
+    # both trimmings read the user's trimap, neither the other's result
+    prior = None if params.trim_prior is None else edge_trim(image, trimap, params.trim_prior)
     if params.trim_known is not None:
         trimap = edge_trim(image, trimap, params.trim_known)
         tri = trimap.ravel()
